@@ -3,7 +3,7 @@
  * Run with `pnpm --filter @zl/codec bench`. Every scenario checks its own output before timing.
  */
 import { strict as assert } from "node:assert"
-import { Decoder, Encoder } from "@zl/codec"
+import { Decoder, Encoder } from "../src/index.js"
 import { Bench } from "tinybench"
 
 const KiB = 1024
