@@ -3,8 +3,8 @@
  * Run with `pnpm --filter @zl/codec bench`. Every scenario checks its own output before timing.
  */
 import { strict as assert } from "node:assert"
-import { Decoder, Encoder } from "../src/index.js"
 import { Bench } from "tinybench"
+import { Decoder, Encoder } from "../src/index.js"
 
 const KiB = 1024
 const CHUNK = 64 * KiB
