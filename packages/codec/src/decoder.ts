@@ -175,7 +175,13 @@ export class Decoder {
         if (this.deliver(this.flags, chunk.subarray(pos, end)) === false) this.stopped = true
         return end
       }
-      this.body = new Uint8Array(size)
+      try {
+        this.body = new Uint8Array(size)
+      } catch {
+        // Out of memory for a size the peer declared: drop the peer as libzmq does (ENOMEM in
+        // v2_decoder), with a protocol error that fails the decoder rather than a RangeError.
+        throw zmtpError(ZmtpErrorCode.FRAME_TOO_LARGE, `cannot allocate a frame of ${size} octets`)
+      }
       this.bodyHave = 0
       this.state = State.BODY
     }

@@ -84,13 +84,28 @@ export class Encoder {
     if (last >= 0) this.frame(frames[last]!, 0)
   }
 
+  /** Queues octets to go out as they are, ahead of anything encoded later: the greeting. */
+  raw(bytes: Uint8Array): void {
+    const size = bytes.length
+    if (size <= this.copyThreshold) {
+      if (this.pos + size > this.slab.length) this.renew()
+      this.slab.set(bytes, this.pos)
+      this.pos += size
+    } else {
+      this.seal()
+      this.out.push(bytes)
+    }
+    this.pending += size
+  }
+
   /** Encodes a COMMAND frame whose body was built with `encodeCommand` or one of its siblings. */
   command(body: Uint8Array): void {
     this.frame(body, FrameFlag.COMMAND)
   }
 
-  /** Encodes one frame with the given MORE / COMMAND flags; LONG is set by size. */
+  /** Encodes one frame with the given MORE / COMMAND flags; LONG is set by size, whatever `flags` says. */
   frame(body: Uint8Array, flags: number): void {
+    flags &= FrameFlag.MORE | FrameFlag.COMMAND
     const size = body.length
     if (size > MAX_FRAME_SIZE) throw new ZlError("EMSGSIZE", `frame of ${size} octets is too large`)
     const long = size > MAX_SHORT_SIZE

@@ -11,7 +11,7 @@ import {
   ZMTP_MAJOR,
   ZMTP_MINOR,
 } from "./constants.js"
-import { ZlError, ZmtpErrorCode, zmtpError } from "./errors.js"
+import { ZlError, type ZmtpError, ZmtpErrorCode, zmtpError } from "./errors.js"
 
 /** A parsed ZMTP 3.x greeting. */
 export interface Greeting {
@@ -79,6 +79,8 @@ export class GreetingReader {
   private readonly bytes = new Uint8Array(GREETING_SIZE)
   private received = 0
   private parsed: Greeting | undefined
+  /** The error that failed the greeting; it is rethrown on any later input, as the decoder does. */
+  private failure: ZmtpError | undefined
 
   /** Octets received so far (at most 64). */
   get length(): number {
@@ -108,20 +110,28 @@ export class GreetingReader {
 
   /**
    * Takes octets from `chunk` starting at `offset` until the greeting is complete, and returns how many
-   * it took. Throws a `ZmtpError` as soon as an octet is known to be wrong.
+   * it took. Throws a `ZmtpError` as soon as an octet is known to be wrong, and the same error again on
+   * any later call.
    */
   feed(chunk: Uint8Array, offset = 0): number {
+    if (this.failure !== undefined) throw this.failure
     const take = Math.min(GREETING_SIZE - this.received, chunk.length - offset)
     if (take <= 0) return 0
     const start = this.received
     this.bytes.set(chunk.subarray(offset, offset + take), start)
     this.received += take
-    this.validate(start, this.received)
+    try {
+      this.validate(start, this.received)
+    } catch (err) {
+      this.failure = err as ZmtpError
+      throw err
+    }
     return take
   }
 
   /** Call when the stream ends: throws `ZMTP_ERR_TRUNCATED_GREETING` unless the greeting is complete. */
   end(): void {
+    if (this.failure !== undefined) throw this.failure
     if (this.parsed === undefined) {
       throw zmtpError(
         ZmtpErrorCode.TRUNCATED_GREETING,
