@@ -25,7 +25,9 @@ function sourceAliases(): Record<string, string> {
       if (existsSync(source)) aliases[subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = source
     }
   }
-  return aliases
+  // Vite matches aliases by prefix, in order: longest names first keeps `@zl/transport/compliance`
+  // from being taken for `@zl/transport` plus a path.
+  return Object.fromEntries(Object.entries(aliases).sort(([a], [b]) => b.length - a.length))
 }
 
 /** The vitest project configuration shared by every package. */
