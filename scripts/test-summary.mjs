@@ -9,25 +9,26 @@ let passed = 0
 let failed = 0
 let skipped = 0
 const missing = []
+const packageDirs = []
 for (const group of ["packages", "apps"]) {
   const dir = join(root, group)
-  if (!existsSync(dir)) continue
-  for (const name of readdirSync(dir)) {
-    const pkgDir = join(dir, name)
-    const manifest = join(pkgDir, "package.json")
-    if (!existsSync(manifest)) continue
-    const pkg = JSON.parse(readFileSync(manifest, "utf8"))
-    if (!pkg.scripts?.test) continue
-    const report = join(pkgDir, ".test-results.json")
-    if (!existsSync(report)) {
-      missing.push(pkg.name)
-      continue
-    }
-    const r = JSON.parse(readFileSync(report, "utf8"))
-    passed += r.numPassedTests
-    failed += r.numFailedTests
-    skipped += r.numPendingTests + (r.numTodoTests ?? 0)
+  if (existsSync(dir)) for (const name of readdirSync(dir)) packageDirs.push(join(dir, name))
+}
+packageDirs.push(join(root, "interop"))
+for (const pkgDir of packageDirs) {
+  const manifest = join(pkgDir, "package.json")
+  if (!existsSync(manifest)) continue
+  const pkg = JSON.parse(readFileSync(manifest, "utf8"))
+  if (!pkg.scripts?.test) continue
+  const report = join(pkgDir, ".test-results.json")
+  if (!existsSync(report)) {
+    missing.push(pkg.name)
+    continue
   }
+  const r = JSON.parse(readFileSync(report, "utf8"))
+  passed += r.numPassedTests
+  failed += r.numFailedTests
+  skipped += r.numPendingTests + (r.numTodoTests ?? 0)
 }
 if (missing.length > 0) {
   console.error(`no test report from: ${missing.join(", ")}`)

@@ -1,5 +1,6 @@
 import { lstat, stat, unlink } from "node:fs/promises"
 import { createServer, connect as netConnect, type Server } from "node:net"
+import { dirname } from "node:path"
 import {
   type Connection,
   type DialOptions,
@@ -46,8 +47,8 @@ interface Settings {
 
 /**
  * The `ipc://` transport, on `node:net` over Unix domain sockets. `ipc:///path/to/socket` binds or
- * connects a socket file; `ipc://@name` a Linux abstract socket, which has no file. A bind removes a
- * stale socket file that no process listens on any more, and a listener removes its own file when it
+ * connects a socket file; `ipc://@name` a Linux abstract socket, which has no file. A bind takes over
+ * a path that holds a socket file (as libzmq does), and a listener removes its own file when it
  * closes.
  *
  * @example
@@ -95,10 +96,10 @@ export class IpcTransport implements Transport {
   }
 
   /**
-   * Binds the path (or `@name`). A socket file that exists but refuses connections is left over by
-   * a dead process: it is removed and the bind retried. Rejects with `EADDRINUSE` (a live listener,
-   * or a file that is not a socket), `ENAMETOOLONG` (a path longer than `sun_path` allows),
-   * `EINVAL`, `EACCES`, `ENOENT` (no such directory), ...
+   * Binds the path (or `@name`). A socket file already at the path is removed and the path taken
+   * over, whether a dead process left it or a live one still listens, as libzmq does. Rejects with
+   * `EADDRINUSE` (a file that is not a socket), `ENAMETOOLONG` (a path longer than `sun_path`
+   * allows), `EINVAL`, `EACCES`, `ENOENT` (no such directory), ...
    */
   async listen(
     address: string,
@@ -122,10 +123,15 @@ export class IpcTransport implements Transport {
     try {
       await bind(server, path, config.backlog)
     } catch (err) {
-      if (abstract || (err as { code?: unknown }).code !== "EADDRINUSE" || !(await isStale(path))) {
+      const code = (err as { code?: unknown }).code
+      // libuv reports a missing directory as EACCES; say what it is.
+      if (code === "EACCES" && !abstract && !(await exists(dirname(path)))) {
+        throw new TransportError("ENOENT", `no such directory: ${dirname(path)}`, { cause: err })
+      }
+      if (abstract || code !== "EADDRINUSE" || !(await isSocketFile(path))) {
         throw TransportError.from(err)
       }
-      this.context.log("info", NAMESPACE, `removing the stale socket file ${path}`)
+      this.context.log("info", NAMESPACE, `taking over the socket file ${path}`)
       await unlink(path).catch(ignoreMissing)
       await bind(server, path, config.backlog).catch((retry: unknown) => {
         throw TransportError.from(retry)
@@ -215,22 +221,15 @@ function bind(server: Server, path: string, backlog: number): Promise<void> {
   })
 }
 
-/**
- * True when `path` is a socket file that nobody listens on (connecting is refused), which a crashed
- * process leaves behind. A live listener, a file of another kind, or any doubt: false.
- */
-async function isStale(path: string): Promise<boolean> {
+/** True when `path` holds a socket file (or nothing any more): a bind may take it over. */
+async function isSocketFile(path: string): Promise<boolean> {
   const info = await lstat(path).catch(() => undefined)
-  if (info === undefined) return true // gone meanwhile: the retry will tell
-  if (!info.isSocket()) return false
-  const socket = netConnect({ path })
-  try {
-    await whenConnected(socket, undefined)
-    socket.destroy()
-    return false
-  } catch (err) {
-    return (err as { code?: unknown }).code === "ECONNREFUSED"
-  }
+  // Gone meanwhile: the retry will tell.
+  return info === undefined || info.isSocket()
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined
 }
 
 function ignoreMissing(err: unknown): void {

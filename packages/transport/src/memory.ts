@@ -60,7 +60,7 @@ export interface MemoryOptions {
  * ```
  */
 export class MemoryNetwork {
-  private readonly listeners = new Map<string, (connection: MemoryConnection) => void>()
+  private readonly listeners = new Map<string, () => MemoryConnection>()
   private nextName = 1
 
   /**
@@ -76,7 +76,7 @@ export class MemoryNetwork {
   }
 
   /** @internal Claims `name` (or a fresh name for `*`) for `accept`; returns the name. */
-  bind(name: string, accept: (connection: MemoryConnection) => void): string {
+  bind(name: string, accept: () => MemoryConnection): string {
     if (name === "*") {
       do name = `auto-${this.nextName++}`
       while (this.listeners.has(name))
@@ -87,12 +87,12 @@ export class MemoryNetwork {
   }
 
   /** @internal Releases `name` if `accept` still holds it. */
-  unbind(name: string, accept: (connection: MemoryConnection) => void): void {
+  unbind(name: string, accept: () => MemoryConnection): void {
     if (this.listeners.get(name) === accept) this.listeners.delete(name)
   }
 
   /** @internal The listener of `name`, if any. */
-  lookup(name: string): ((connection: MemoryConnection) => void) | undefined {
+  lookup(name: string): (() => MemoryConnection) | undefined {
     return this.listeners.get(name)
   }
 }
@@ -183,16 +183,23 @@ export class MemoryTransport implements Transport {
     _options?: ListenOptions,
   ): Promise<Listener> {
     if (address === "") throw invalidArgument("memory address is empty")
-    const accept = (connection: MemoryConnection): void => {
-      try {
-        onConnection(connection)
-      } catch (err) {
-        this.context.log("error", "zl:memory", `onConnection threw: ${String(err)}`)
-        connection.destroy(err instanceof Error ? err : new Error(String(err)))
-      }
+    // The accepted end is built here, with this (the listening) side's settings.
+    const accept = (): MemoryConnection => {
+      const connection = new MemoryConnection("memory", this.settings)
+      queueMicrotask(() => this.handOver(connection, onConnection))
+      return connection
     }
     const name = this.network.bind(address, accept)
     return new MemoryListener(`memory://${name}`, () => this.network.unbind(name, accept))
+  }
+
+  private handOver(connection: MemoryConnection, onConnection: (connection: MemoryConnection) => void): void {
+    try {
+      onConnection(connection)
+    } catch (err) {
+      this.context.log("error", "zl:memory", `onConnection threw: ${String(err)}`)
+      connection.destroy(err instanceof Error ? err : new Error(String(err)))
+    }
   }
 
   /**
@@ -209,10 +216,9 @@ export class MemoryTransport implements Transport {
       throw new TransportError("ECONNREFUSED", `nothing listens on memory://${address}`)
     }
     const local = new MemoryConnection(address, this.settings)
-    const remote = new MemoryConnection("memory", this.settings)
+    const remote = accept()
     local.link(remote)
     remote.link(local)
-    accept(remote)
     return local
   }
 }

@@ -230,3 +230,20 @@ describe("memory transport", () => {
     })
   })
 })
+
+describe("memory transport settings", () => {
+  it("each end of a connection has the settings of the side that made it", async () => {
+    const network = new MemoryNetwork()
+    const server = memory({ network, budget: 0 })(createTransportContext())
+    const client = memory({ network, budget: 5 })(createTransportContext())
+    let accepted: MemoryConnection | undefined
+    const listener = await server.listen("settings", (c) => {
+      accepted = c
+    })
+    const dialled = await client.dial("settings")
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(dialled.budget).toBe(5)
+    expect(accepted?.budget).toBe(0)
+    await listener.close()
+  })
+})

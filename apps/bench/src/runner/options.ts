@@ -1,0 +1,203 @@
+/** Command-line options of `pnpm bench` and the matrix they select. */
+import { parseArgs } from "node:util"
+import type { Impl, Pattern, Transport } from "../child/protocol.js"
+import type { Cell, Layout, Mode } from "./cell.js"
+
+export const ALL_PATTERNS: Pattern[] = [
+  "PAIR",
+  "PUBSUB",
+  "DEALER_DEALER",
+  "DEALER_ROUTER",
+  "ROUTER_ROUTER",
+  "PUSH_PULL",
+]
+export const ALL_TRANSPORTS: Transport[] = ["tcp", "ipc", "inproc"]
+export const ALL_SIZES = [64, 256, 1024, 65536, 131072, 262144]
+export const ALL_MODES: Mode[] = ["throughput", "latency"]
+/** Latency layouts of the tcp and ipc cells (inproc runs in one process). */
+export const ALL_LAYOUTS: Layout[] = ["1core", "2core"]
+export const ALL_IMPLS: Impl[] = ["zlink", "zeromq"]
+
+/** The quick matrix: a representative subset, a few minutes on a 2-core machine. */
+const QUICK = {
+  patterns: ["PAIR", "PUSH_PULL", "DEALER_ROUTER", "ROUTER_ROUTER"] as Pattern[],
+  sizes: [64, 65536],
+  durationS: 0.15,
+}
+const FULL = { durationS: 0.3 }
+
+export interface Options {
+  full: boolean
+  patterns: Pattern[]
+  transports: Transport[]
+  sizes: number[]
+  modes: Mode[]
+  layouts: Layout[]
+  impls: Impl[]
+  reps: number
+  durationMs: number
+  warmupMs: number
+  count?: number
+  timeoutMs: number
+  jsonOnly: boolean
+  outDir?: string
+  /** Seconds of the soak run; 0 for none. */
+  soakS: number
+  soakWarmupS: number
+  /** Run the matrix (false for a soak-only run). */
+  matrix: boolean
+  /** The command line, for the reports. */
+  command: string
+}
+
+export const USAGE = `Usage: pnpm bench [options]
+
+Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
+(PAIR, PUSH_PULL, DEALER_ROUTER, ROUTER_ROUTER over tcp, ipc, inproc at 64 B and
+64 KiB, throughput and latency, about 3 minutes).
+
+  --full                 the whole matrix (6 patterns x 3 transports x 6 sizes)
+  --patterns LIST        PAIR,PUBSUB,DEALER_DEALER,DEALER_ROUTER,ROUTER_ROUTER,PUSH_PULL
+  --transports LIST      tcp,ipc,inproc
+  --sizes LIST           bytes, k/m suffixes allowed: 64,256,1k,64k,128k,256k
+  --modes LIST           throughput,latency
+  --layouts LIST         latency layouts for tcp/ipc: 1core (both on core 0), 2core
+  --impls LIST           zlink,zeromq
+  --reps N               repetitions per implementation, median kept (default 3)
+  --duration S           seconds per repetition (default 0.15 quick, 0.3 full)
+  --warmup S             seconds of the discarded warm-up repetition of each
+                         implementation in each cell (default: --duration; 0: none)
+  --count N              exact messages (throughput) or round trips (latency) per
+                         repetition, instead of --duration
+  --timeout S            budget of each implementation in a cell (default 60)
+  --json-only            no table or progress: JSON lines on stdout
+  --out DIR              where reports go (default apps/bench/bench-results)
+  --soak S               memory check: PUSH_PULL over tcp at full speed for S seconds,
+                         RSS sampled every second (zlink unless --impls says otherwise);
+                         alone it skips the matrix, add --full or --matrix to run both
+  --soak-warmup S        seconds before the RSS baseline (default 10)
+  --help
+`
+
+function list(value: unknown): string[] | undefined {
+  if (typeof value !== "string") return undefined
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+}
+
+function pick<T extends string>(
+  value: unknown,
+  all: readonly T[],
+  what: string,
+  normalize: (s: string) => string,
+): T[] | undefined {
+  const items = list(value)
+  if (items === undefined) return undefined
+  return items.map((item) => {
+    const found = all.find((a) => normalize(a) === normalize(item))
+    if (found === undefined) throw new Error(`unknown ${what} "${item}"; one of ${all.join(", ")}`)
+    return found
+  })
+}
+
+export function parseSize(text: string): number {
+  const match = /^(\d+)\s*(k|kb|kib|m|mb|mib|b)?$/i.exec(text.trim())
+  if (!match) throw new Error(`bad size "${text}"`)
+  const unit = (match[2] ?? "b").toLowerCase()
+  const scale = unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1 << 20 : 1
+  const size = Number(match[1]) * scale
+  if (size < 8) throw new Error(`size ${size} is below the 8-byte minimum (the benchmark's header)`)
+  return size
+}
+
+function positive(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${what} needs a positive number, got "${String(value)}"`)
+  return n
+}
+
+function nonNegative(value: unknown, what: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${what} needs a number >= 0, got "${String(value)}"`)
+  return n
+}
+
+export function parseOptions(argv: string[]): Options | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      full: { type: "boolean", default: false },
+      matrix: { type: "boolean", default: false },
+      patterns: { type: "string" },
+      transports: { type: "string" },
+      sizes: { type: "string" },
+      modes: { type: "string" },
+      layouts: { type: "string" },
+      impls: { type: "string" },
+      reps: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      count: { type: "string" },
+      timeout: { type: "string" },
+      "json-only": { type: "boolean", default: false },
+      out: { type: "string" },
+      soak: { type: "string" },
+      "soak-warmup": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  if (values.help) return "help"
+  const full = values.full === true
+  const loose = (s: string) => s.toLowerCase().replace(/[-_/]/g, "")
+  const sizes = list(values.sizes)?.map(parseSize)
+  const count = positive(values.count, "count")
+  const soakS = positive(values.soak, "soak") ?? 0
+  const durationS = positive(values.duration, "duration") ?? (full ? FULL.durationS : QUICK.durationS)
+  return {
+    full,
+    patterns: pick(values.patterns, ALL_PATTERNS, "pattern", loose) ?? (full ? ALL_PATTERNS : QUICK.patterns),
+    transports: pick(values.transports, ALL_TRANSPORTS, "transport", loose) ?? ALL_TRANSPORTS,
+    sizes: sizes ?? (full ? ALL_SIZES : QUICK.sizes),
+    modes: pick(values.modes, ALL_MODES, "mode", loose) ?? ALL_MODES,
+    layouts: pick(values.layouts, ALL_LAYOUTS, "layout", loose) ?? ALL_LAYOUTS,
+    impls: pick(values.impls, ALL_IMPLS, "implementation", loose) ?? (soakS > 0 ? ["zlink"] : ALL_IMPLS),
+    reps: Math.round(positive(values.reps, "reps") ?? 3),
+    durationMs: durationS * 1000,
+    warmupMs: (values.warmup === undefined ? durationS : nonNegative(values.warmup, "warmup")) * 1000,
+    ...(count === undefined ? {} : { count: Math.round(count) }),
+    timeoutMs: (positive(values.timeout, "timeout") ?? 60) * 1000,
+    jsonOnly: values["json-only"] === true,
+    ...(values.out === undefined ? {} : { outDir: values.out }),
+    soakS,
+    soakWarmupS: positive(values["soak-warmup"], "soak-warmup") ?? 10,
+    matrix: soakS === 0 || full || values.matrix === true,
+    command: ["pnpm bench", ...argv].join(" "),
+  }
+}
+
+/** The cells of the matrix, in run order: pattern, transport, size, then throughput and the latency layouts. */
+export function cells(options: Options): Cell[] {
+  const out: Cell[] = []
+  for (const pattern of options.patterns) {
+    for (const transport of options.transports) {
+      for (const size of options.sizes) {
+        for (const mode of options.modes) {
+          if (transport === "inproc") {
+            out.push({ pattern, transport, size, mode, layout: "1proc" })
+          } else if (mode === "throughput") {
+            out.push({ pattern, transport, size, mode, layout: "2core" })
+          } else {
+            for (const layout of options.layouts) out.push({ pattern, transport, size, mode, layout })
+          }
+        }
+      }
+    }
+  }
+  return out
+}

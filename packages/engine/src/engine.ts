@@ -1,0 +1,575 @@
+import {
+  Command,
+  Decoder,
+  type DecoderSink,
+  Encoder,
+  type EncoderOptions,
+  encodeCancel,
+  encodeGreeting,
+  encodePing,
+  encodePong,
+  encodeReady,
+  encodeSubscribe,
+  GreetingReader,
+  Mechanism,
+  type Metadata,
+  type MetadataInput,
+  Property,
+  parseCommand,
+  parseErrorCommand,
+  parseMetadata,
+  parsePing,
+  ZlError,
+} from "@zl/codec"
+import type { Connection } from "@zl/transport"
+import { EngineError, EngineErrorCode } from "./errors.js"
+import { isCompatible, type SocketType, sendsIdentity } from "./socket-type.js"
+
+/** What an engine needs to know about its socket. Times are in milliseconds. */
+export interface EngineOptions {
+  /** Our socket type, sent as `Socket-Type` and checked against the peer's. */
+  readonly socketType: SocketType
+  /** Our routing id, sent as `Identity` by REQ, DEALER and ROUTER (`ZMQ_ROUTING_ID`). */
+  readonly routingId?: Uint8Array
+  /** Extra READY properties (`ZMQ_METADATA`, names starting with `X-`). */
+  readonly metadata?: MetadataInput
+  /** The largest frame accepted (`ZMQ_MAXMSGSIZE`); -1 for no limit. */
+  readonly maxMessageSize?: number
+  /** Time allowed for greeting and handshake (`ZMQ_HANDSHAKE_IVL`); 0 for no limit. Default 30 000. */
+  readonly handshakeInterval?: number
+  /** Interval between PINGs (`ZMQ_HEARTBEAT_IVL`); 0 turns heartbeats off. */
+  readonly heartbeatInterval?: number
+  /** How long to wait for traffic after a PING (`ZMQ_HEARTBEAT_TIMEOUT`); 0 means `heartbeatInterval`. */
+  readonly heartbeatTimeout?: number
+  /** The TTL announced in our PINGs (`ZMQ_HEARTBEAT_TTL`), rounded down to deciseconds. */
+  readonly heartbeatTimeToLive?: number
+  /** Encoder tuning; Node passes an allocator of unpooled `Buffer`s. */
+  readonly encoder?: EncoderOptions
+  /**
+   * Runs a callback after the current task, once pending I/O had its turn. Sends made in one task
+   * after the first are coalesced and written by this callback. Default `setImmediate` where it exists,
+   * else `setTimeout(fn, 0)`.
+   */
+  readonly schedule?: (callback: () => void) => void
+}
+
+/** What the handshake told us about the peer. */
+export interface PeerInfo {
+  readonly socketType: SocketType
+  /** The peer's `Identity` property; empty when it sent none. */
+  readonly routingId: Uint8Array
+  /** Every property of the peer's READY. */
+  readonly metadata: Metadata
+  /** The peer's ZMTP minor version: 0 for 3.0, 1 for 3.1. */
+  readonly zmtpMinor: number
+}
+
+/** How the engine reports to its socket. */
+export interface EngineHandler {
+  /** The handshake completed; from now on `send` may be called and messages arrive. */
+  onReady(peer: PeerInfo): void
+  /**
+   * A message from the peer; SUBSCRIBE and CANCEL commands arrive as `\x01topic` / `\x00topic`
+   * messages, the form a ZMTP 3.0 peer sends. Return `false` when the socket cannot take more: the
+   * engine stops reading until `resumeInput()`.
+   */
+  onMessage(frames: Uint8Array[]): boolean | undefined | void
+  /** Every message sent so far has been taken by the transport: `backlog` is 0 again. */
+  onWritable(): void
+  /** The connection is gone, exactly once. `error` is absent for an orderly close. */
+  onClose(error: ZlError | undefined, wasReady: boolean): void
+}
+
+const State = {
+  GREETING: 0,
+  HANDSHAKE: 1,
+  READY: 2,
+  CLOSED: 3,
+} as const
+type State = (typeof State)[keyof typeof State]
+
+const DEFAULT_HANDSHAKE_INTERVAL = 30_000
+/**
+ * Coalesced output above this many octets is written without waiting for the end of the task: a
+ * long synchronous burst of sends still leaves in batches of this size.
+ */
+const MAX_BATCH = 64 * 1024
+const EMPTY = new Uint8Array(0)
+
+/** Runs a callback after the current task once pending I/O had its turn: `setImmediate`, or `setTimeout(fn, 0)`. */
+export const defaultSchedule: (callback: () => void) => void =
+  typeof setImmediate === "function"
+    ? (callback) => setImmediate(callback)
+    : (callback) => setTimeout(callback, 0)
+
+/**
+ * One connection's ZMTP 3.1 session: greeting, NULL handshake with the READY exchange and the
+ * socket-type check, heartbeats, and the data phase.
+ *
+ * Output follows the speculative-write design: the first message of a task is written at once
+ * (lowest latency); later messages of the same task are coalesced into the encoder's batch and
+ * written together when the task ends or, if the transport is saturated, when it drains. Large
+ * payloads are never copied on the way out. Input frames are views of the transport's chunks.
+ *
+ * @example
+ * ```ts
+ * const engine = new Engine(connection, { socketType: "DEALER" }, {
+ *   onReady: (peer) => console.log("peer is", peer.socketType),
+ *   onMessage: (frames) => console.log(frames),
+ *   onWritable: () => {},
+ *   onClose: (error) => console.log("closed", error?.code),
+ * })
+ * engine.start()
+ * ```
+ */
+export class Engine {
+  private readonly connection: Connection
+  private readonly options: EngineOptions
+  private readonly handler: EngineHandler
+  private readonly encoder: Encoder
+  private readonly greeting = new GreetingReader()
+  private readonly decoder: Decoder
+  private readonly schedule: (callback: () => void) => void
+  private state: State = State.GREETING
+  private peerMinor = 1
+  /** The transport reported `canWriteMore: false`; the next write waits for its drain. */
+  private writePending = false
+  /** A write happened in the current task: later sends coalesce until `endOfTask`. */
+  private wroteThisTask = false
+  private flushing = false
+  private closing = false
+  /**
+   * For each message handed to `send` / `sendSubscription` and not yet fully taken, the output offset
+   * (octets since start) at which it ends, in `messageEnds[messageHead..messageTail)`; `backlog` is
+   * their number. The array keeps its capacity and is reused from 0 whenever the backlog empties.
+   */
+  private readonly messageEnds: number[] = []
+  private messageHead = 0
+  private messageTail = 0
+  /** Octets the transport has taken since start. */
+  private written = 0
+  /** Input held back while the socket cannot take more. */
+  private held: Uint8Array | undefined
+  /** The handler refused a message during the current `decode`: hold the rest, even if empty. */
+  private stalled = false
+  /** `close`, `destroy` or a failure: nothing more is delivered, not even the rest of the current chunk. */
+  private inputStopped = false
+  private failure: ZlError | undefined
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  private pingTimer: ReturnType<typeof setTimeout> | undefined
+  private timeoutTimer: ReturnType<typeof setTimeout> | undefined
+  private ttlTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(connection: Connection, options: EngineOptions, handler: EngineHandler) {
+    this.connection = connection
+    this.options = options
+    this.handler = handler
+    this.encoder = new Encoder(options.encoder)
+    this.schedule = options.schedule ?? defaultSchedule
+    const sink: DecoderSink = {
+      onMessage: (frames) => this.onFrames(frames),
+      onCommand: (body) => this.onCommand(body),
+    }
+    this.decoder = new Decoder(sink, { maxMessageSize: options.maxMessageSize ?? -1 })
+  }
+
+  /** True once the handshake completed and until the connection closes. */
+  get ready(): boolean {
+    return this.state === State.READY
+  }
+
+  /** True once the connection is gone. */
+  get closed(): boolean {
+    return this.state === State.CLOSED
+  }
+
+  /** Messages sent whose octets the transport has not fully taken; the socket's high-water mark bounds it. */
+  get backlog(): number {
+    return this.messageTail - this.messageHead
+  }
+
+  /** Starts the session: attaches to the connection and sends our greeting. */
+  start(): void {
+    this.connection.start({
+      onData: (chunk) => this.onData(chunk),
+      onDrain: () => this.onDrain(),
+      onClose: (error) => this.onConnectionClose(error),
+    })
+    const interval = this.options.handshakeInterval ?? DEFAULT_HANDSHAKE_INTERVAL
+    if (interval > 0) {
+      this.handshakeTimer = setTimeout(() => {
+        this.handshakeTimer = undefined
+        this.fail(new EngineError(EngineErrorCode.HANDSHAKE_TIMEOUT, `no handshake within ${interval} ms`))
+      }, interval)
+    }
+    // The whole greeting goes at once; libzmq sends it in stages but accepts it whole.
+    this.encoder.raw(encodeGreeting({ mechanism: Mechanism.NULL }))
+    this.flush()
+  }
+
+  /** Sends a message. Only valid once ready. */
+  send(frames: readonly Uint8Array[]): void {
+    if (this.state !== State.READY) throw new ZlError("EFSM", "the connection is not ready")
+    this.encoder.message(frames)
+    this.messageEnds[this.messageTail++] = this.written + this.encoder.pendingBytes
+    this.kick()
+  }
+
+  /**
+   * Sends a subscription (`subscribe` true) or its cancellation: a SUBSCRIBE / CANCEL command to a
+   * ZMTP 3.1 peer, a `\x01topic` / `\x00topic` message to a 3.0 peer.
+   */
+  sendSubscription(topic: Uint8Array, subscribe: boolean): void {
+    if (this.state !== State.READY) throw new ZlError("EFSM", "the connection is not ready")
+    if (this.peerMinor >= 1) {
+      this.encoder.command(subscribe ? encodeSubscribe(topic) : encodeCancel(topic))
+    } else {
+      this.encoder.message([withPrefix(subscribe ? 1 : 0, topic)])
+    }
+    this.messageEnds[this.messageTail++] = this.written + this.encoder.pendingBytes
+    this.kick()
+  }
+
+  /** Resumes reading after `onMessage` returned false. */
+  resumeInput(): void {
+    const held = this.held
+    if (held === undefined || this.state === State.CLOSED || this.inputStopped) return
+    this.held = undefined
+    try {
+      this.decode(held, 0)
+    } catch (err) {
+      this.fail(err)
+      return
+    }
+    if (this.held === undefined) this.connection.resume()
+  }
+
+  /** Ends the connection after everything sent has been written. */
+  close(): void {
+    if (this.state === State.CLOSED || this.closing) return
+    this.closing = true
+    this.inputStopped = true
+    this.stopTimers()
+    if (this.encoder.pendingBytes === 0) this.connection.close()
+    else if (!this.writePending) this.flush()
+  }
+
+  /** Tears the connection down at once. */
+  destroy(error?: ZlError): void {
+    if (this.state === State.CLOSED) return
+    this.inputStopped = true
+    if (error !== undefined && this.failure === undefined) this.failure = error
+    this.connection.destroy(error)
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.state === State.CLOSED || this.inputStopped) return
+    if (this.held !== undefined) {
+      // A chunk that was in flight when we paused: keep it behind the held input.
+      this.held = concat(this.held, chunk)
+      return
+    }
+    if (this.timeoutTimer !== undefined || this.ttlTimer !== undefined) this.onInboundTraffic()
+    try {
+      let offset = 0
+      if (this.state === State.GREETING) {
+        offset = this.greeting.feed(chunk)
+        if (!this.greeting.complete) return
+        this.onGreeting()
+      }
+      this.decode(chunk, offset)
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  private decode(chunk: Uint8Array, offset: number): void {
+    this.stalled = false
+    const stop = this.decoder.write(chunk, offset)
+    if (this.state === State.CLOSED || this.inputStopped) return
+    // The decoder stops right after a refused message, which may be the last one of the chunk: then
+    // nothing is held, but the connection must still pause.
+    if (stop < chunk.length || this.stalled) {
+      this.held = chunk.subarray(stop)
+      this.connection.pause()
+    }
+  }
+
+  private onGreeting(): void {
+    const peer = this.greeting.greeting
+    if (peer.mechanism !== Mechanism.NULL) {
+      throw new EngineError(
+        EngineErrorCode.MECHANISM_MISMATCH,
+        `peer uses mechanism ${peer.mechanism}, this socket ${Mechanism.NULL}`,
+      )
+    }
+    this.peerMinor = peer.minor
+    this.state = State.HANDSHAKE
+    const props: [string, Uint8Array | string][] = [[Property.SOCKET_TYPE, this.options.socketType]]
+    if (sendsIdentity(this.options.socketType))
+      props.push([Property.IDENTITY, this.options.routingId ?? EMPTY])
+    if (this.options.metadata !== undefined) {
+      const extra = this.options.metadata
+      for (const entry of Symbol.iterator in extra
+        ? (extra as Iterable<readonly [string, Uint8Array | string]>)
+        : Object.entries(extra)) {
+        props.push([entry[0], entry[1]])
+      }
+    }
+    this.encoder.command(encodeReady(props))
+    this.flush()
+  }
+
+  private onFrames(frames: Uint8Array[]): boolean {
+    if (this.inputStopped) return false
+    if (this.state !== State.READY) {
+      throw new EngineError(EngineErrorCode.UNEXPECTED_MESSAGE, "message before the handshake completed")
+    }
+    return this.deliver(frames)
+  }
+
+  /** Hands a message to the socket; false (and `stalled`) when it cannot take more. */
+  private deliver(frames: Uint8Array[]): boolean {
+    if (this.handler.onMessage(frames) !== false && !this.inputStopped) return true
+    this.stalled = true
+    return false
+  }
+
+  private onCommand(body: Uint8Array): boolean {
+    if (this.inputStopped) return false
+    const command = parseCommand(body)
+    if (this.state === State.HANDSHAKE) {
+      if (command.name === Command.READY) return this.onReady(parseMetadata(command.data))
+      if (command.name === Command.ERROR) throw this.peerError(command.data)
+      throw new EngineError(EngineErrorCode.UNEXPECTED_COMMAND, `${command.name} during the NULL handshake`)
+    }
+    switch (command.name) {
+      case Command.PING: {
+        const ping = parsePing(command.data)
+        this.encoder.command(encodePong(ping.context))
+        this.kick()
+        // The peer promises traffic within its TTL (RFC 37); any inbound data cancels the timer.
+        if (ping.ttl > 0 && this.ttlTimer === undefined) {
+          this.ttlTimer = setTimeout(() => this.heartbeatExpired("the peer's TTL"), ping.ttl * 100)
+        }
+        return true
+      }
+      case Command.PONG:
+        return true
+      case Command.SUBSCRIBE:
+        return this.deliver([withPrefix(1, command.data)])
+      case Command.CANCEL:
+        return this.deliver([withPrefix(0, command.data)])
+      case Command.ERROR:
+        throw this.peerError(command.data)
+      case Command.READY:
+        throw new EngineError(EngineErrorCode.UNEXPECTED_COMMAND, "a second READY")
+      default:
+        // Unknown commands are ignored, as libzmq does.
+        return true
+    }
+  }
+
+  private onReady(metadata: Metadata): boolean {
+    const typeBytes = property(metadata, Property.SOCKET_TYPE)
+    const type = typeBytes === undefined ? "" : latin1(typeBytes)
+    if (!isCompatible(this.options.socketType, type)) {
+      throw new EngineError(
+        EngineErrorCode.INCOMPATIBLE_SOCKET_TYPE,
+        `a ${this.options.socketType} socket cannot talk to ${type === "" ? "a peer without Socket-Type" : type}`,
+      )
+    }
+    this.state = State.READY
+    if (this.handshakeTimer !== undefined) {
+      clearTimeout(this.handshakeTimer)
+      this.handshakeTimer = undefined
+    }
+    this.startHeartbeats()
+    this.handler.onReady({
+      socketType: type as SocketType,
+      routingId: property(metadata, Property.IDENTITY) ?? EMPTY,
+      metadata,
+      zmtpMinor: this.peerMinor,
+    })
+    return this.state === State.READY && !this.inputStopped
+  }
+
+  private peerError(data: Uint8Array): EngineError {
+    const reason = parseErrorCommand(data)
+    return new EngineError(EngineErrorCode.PEER_ERROR, `the peer sent ERROR: ${reason}`, reason)
+  }
+
+  private kick(): void {
+    if (this.writePending || this.flushing) return
+    if (!this.wroteThisTask) {
+      this.wroteThisTask = true
+      this.schedule(this.endOfTask)
+      this.flush()
+    } else if (this.encoder.pendingBytes >= MAX_BATCH) {
+      this.flush()
+    }
+  }
+
+  /**
+   * Writes coalesced output now, unless the transport is saturated. The socket calls this before it
+   * declares a pipe full, so that only messages the transport really cannot take count against the
+   * high-water mark, as in libzmq.
+   */
+  flushPending(): void {
+    if (!this.writePending && !this.flushing && this.encoder.pendingBytes > 0) this.flush()
+  }
+
+  private readonly endOfTask = (): void => {
+    this.wroteThisTask = false
+    if (!this.writePending && this.encoder.pendingBytes > 0) this.flush()
+  }
+
+  private onDrain(): void {
+    this.writePending = false
+    this.flush()
+  }
+
+  private flush(): void {
+    if (this.state === State.CLOSED || this.flushing) return
+    this.flushing = true
+    const encoder = this.encoder
+    while (encoder.pendingBytes > 0) {
+      const result = this.connection.writeSome(encoder.chunks())
+      encoder.consumed(result.written)
+      this.written += result.written
+      if (!result.canWriteMore) {
+        this.writePending = true
+        break
+      }
+    }
+    this.flushing = false
+    if (encoder.pendingBytes === 0 && this.closing) {
+      this.connection.close()
+      return
+    }
+    if (this.retireTaken()) this.handler.onWritable()
+  }
+
+  /** Drops the messages the transport has fully taken; true when that emptied the backlog. */
+  private retireTaken(): boolean {
+    let head = this.messageHead
+    const tail = this.messageTail
+    if (head === tail) return false
+    if (this.encoder.pendingBytes > 0) {
+      const ends = this.messageEnds
+      while (head < tail && ends[head]! <= this.written) head++
+      if (head < tail) {
+        if (head > 1024 && head * 2 > tail) {
+          // A long run of partial writes: move the live entries down rather than grow forever.
+          ends.copyWithin(0, head, tail)
+          this.messageTail = tail - head
+          head = 0
+        }
+        this.messageHead = head
+        return false
+      }
+    }
+    this.messageHead = 0
+    this.messageTail = 0
+    return true
+  }
+
+  private startHeartbeats(): void {
+    const interval = this.options.heartbeatInterval ?? 0
+    if (interval <= 0) return
+    const ttl = Math.min(0xffff, Math.floor((this.options.heartbeatTimeToLive ?? 0) / 100))
+    const timeout = this.options.heartbeatTimeout || interval
+    const ping = (): void => {
+      this.pingTimer = setTimeout(ping, interval)
+      if (this.state !== State.READY) return
+      this.encoder.command(encodePing(ttl))
+      this.kick()
+      if (this.timeoutTimer === undefined) {
+        this.timeoutTimer = setTimeout(() => this.heartbeatExpired("the heartbeat timeout"), timeout)
+      }
+    }
+    this.pingTimer = setTimeout(ping, interval)
+  }
+
+  private onInboundTraffic(): void {
+    if (this.timeoutTimer !== undefined) {
+      clearTimeout(this.timeoutTimer)
+      this.timeoutTimer = undefined
+    }
+    if (this.ttlTimer !== undefined) {
+      clearTimeout(this.ttlTimer)
+      this.ttlTimer = undefined
+    }
+  }
+
+  private heartbeatExpired(what: string): void {
+    this.timeoutTimer = undefined
+    this.ttlTimer = undefined
+    this.fail(new EngineError(EngineErrorCode.HEARTBEAT_TIMEOUT, `no traffic from the peer within ${what}`))
+  }
+
+  private stopTimers(): void {
+    for (const timer of [this.handshakeTimer, this.pingTimer, this.timeoutTimer, this.ttlTimer]) {
+      if (timer !== undefined) clearTimeout(timer)
+    }
+    this.handshakeTimer = undefined
+    this.pingTimer = undefined
+    this.timeoutTimer = undefined
+    this.ttlTimer = undefined
+  }
+
+  private fail(err: unknown): void {
+    if (this.state === State.CLOSED) return
+    this.inputStopped = true
+    const error = ZlError.isInstance(err) ? err : new ZlError("EPROTO", String(err), { cause: err })
+    if (this.failure === undefined) this.failure = error
+    this.connection.destroy(error)
+  }
+
+  private onConnectionClose(error?: Error): void {
+    if (this.state === State.CLOSED) return
+    const wasReady = this.state === State.READY
+    this.state = State.CLOSED
+    this.stopTimers()
+    this.held = undefined
+    let reason = this.failure
+    if (reason === undefined && error !== undefined) {
+      reason = ZlError.isInstance(error)
+        ? error
+        : new ZlError((error as { code?: string }).code ?? "ECONNRESET", error.message, { cause: error })
+    }
+    this.handler.onClose(reason, wasReady)
+  }
+}
+
+/**
+ * A standard property of the peer's READY. RFC 37 makes names case-insensitive while libzmq matches
+ * them exactly: we send libzmq's casing and accept any (wire notes §1.3).
+ */
+function property(metadata: Metadata, name: string): Uint8Array | undefined {
+  const exact = metadata.get(name)
+  if (exact !== undefined) return exact
+  const lower = name.toLowerCase()
+  for (const [key, value] of metadata) if (key.toLowerCase() === lower) return value
+  return undefined
+}
+
+function withPrefix(prefix: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length + 1)
+  out[0] = prefix
+  out.set(data, 1)
+  return out
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = ""
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!)
+  return s
+}

@@ -1,0 +1,63 @@
+import { type TransportContext, type TransportFactory, TransportRegistry } from "@zl/transport"
+import type { SocketBase } from "./socket-base.js"
+
+/** Options of a {@link Context}. */
+export interface ContextOptions {
+  /** The transports sockets of this context can use, besides `inproc://` (always there). */
+  readonly transports?: readonly TransportFactory[]
+  /** Allocates encoder batch buffers; Node passes `Buffer.allocUnsafeSlow`. */
+  readonly allocate?: (size: number) => Uint8Array
+  /** Log sink handed to the transports. */
+  readonly log?: TransportContext["log"]
+}
+
+/**
+ * Sockets of one context share its transports and its `inproc://` address space. Nothing is
+ * module-global: two contexts can use different transports, and tests never leak into each other.
+ *
+ * @example
+ * ```ts
+ * const context = new Context({ transports: [tcp(), ipc()] })
+ * const socket = new Dealer({ context })
+ * ```
+ */
+export class Context {
+  readonly transports: TransportRegistry
+  readonly allocate: ((size: number) => Uint8Array) | undefined
+  /** Sockets bound to each inproc name. */
+  readonly inprocBindings = new Map<string, SocketBase>()
+  /** Sockets that connected to an inproc name nobody has bound yet, in connect order. */
+  readonly inprocPending = new Map<string, SocketBase[]>()
+  private readonly sockets = new Set<SocketBase>()
+  private terminated = false
+
+  constructor(options: ContextOptions = {}) {
+    const transportContext: TransportContext = {
+      log: options.log ?? (() => {}),
+      now: () => Date.now(),
+    }
+    this.transports = new TransportRegistry(transportContext, options.transports ?? [])
+    this.allocate = options.allocate
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.terminated
+  }
+
+  /** @internal Called by each socket it creates. */
+  register(socket: SocketBase): void {
+    this.sockets.add(socket)
+  }
+
+  /** @internal Called by each socket when it closes. */
+  unregister(socket: SocketBase): void {
+    this.sockets.delete(socket)
+  }
+
+  /** Closes every socket of this context. */
+  close(): void {
+    this.terminated = true
+    for (const socket of [...this.sockets]) socket.close()
+  }
+}

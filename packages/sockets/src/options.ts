@@ -1,0 +1,84 @@
+/**
+ * Socket options, named as the `zeromq` v6 package names them, with libzmq 4.3.5's defaults.
+ * Times are in milliseconds.
+ */
+export interface SocketOptions {
+  /** `ZMQ_LINGER`: how long `close()` keeps flushing queued messages; -1 forever, 0 not at all. */
+  linger: number
+  /** `ZMQ_SNDHWM`: messages queued per peer before sends block or drop; 0 for no limit. */
+  sendHighWaterMark: number
+  /** `ZMQ_RCVHWM`: messages queued per peer before reading from it stops; 0 for no limit. */
+  receiveHighWaterMark: number
+  /** `ZMQ_SNDTIMEO`: how long a send may wait; -1 forever, 0 fail at once with `EAGAIN`. */
+  sendTimeout: number
+  /** `ZMQ_RCVTIMEO`: how long a receive may wait; -1 forever, 0 fail at once with `EAGAIN`. */
+  receiveTimeout: number
+  /** `ZMQ_RECONNECT_IVL`: first delay before reconnecting; -1 never reconnects. */
+  reconnectInterval: number
+  /** `ZMQ_RECONNECT_IVL_MAX`: when above 0, reconnect delays double up to this. */
+  reconnectMaxInterval: number
+  /** `ZMQ_CONNECT_TIMEOUT`: how long a connect attempt may take; 0 for the OS default. */
+  connectTimeout: number
+  /** `ZMQ_MAXMSGSIZE`: the largest frame accepted from a peer; -1 for no limit. */
+  maxMessageSize: number
+  /** `ZMQ_HANDSHAKE_IVL`: time allowed for the ZMTP handshake; 0 for no limit. */
+  handshakeInterval: number
+  /** `ZMQ_HEARTBEAT_IVL`: interval between PINGs; 0 turns heartbeats off. */
+  heartbeatInterval: number
+  /** `ZMQ_HEARTBEAT_TIMEOUT`: how long to wait for traffic after a PING; -1 means the interval. */
+  heartbeatTimeout: number
+  /** `ZMQ_HEARTBEAT_TTL`: the TTL announced to the peer. */
+  heartbeatTimeToLive: number
+  /** `ZMQ_IMMEDIATE`: queue messages only for completed connections. */
+  immediate: boolean
+  /** `ZMQ_ROUTING_ID`: the identity this socket presents to ROUTER peers. */
+  routingId: Uint8Array | null
+  /** `ZMQ_IPV6`: bind `*` to IPv6 and IPv4. */
+  ipv6: boolean
+  /** `ZMQ_TCP_KEEPALIVE`: -1 OS default, 0 off, 1 on. */
+  tcpKeepalive: number
+  /** `ZMQ_BACKLOG`: pending connections queue length of listeners. */
+  backlog: number
+  /** `ZMQ_ROUTER_MANDATORY`: ROUTER fails sends to unknown peers with `EHOSTUNREACH` instead of dropping them. */
+  mandatory: boolean
+  /** `ZMQ_ROUTER_HANDOVER`: a new peer presenting a routing id in use takes it over. */
+  handover: boolean
+  /** `ZMQ_XPUB_NODROP`: PUB/XPUB block (or fail with `EAGAIN`) instead of dropping at the high-water mark. */
+  noDrop: boolean
+  /** `ZMQ_XPUB_VERBOSE` / `ZMQ_XPUB_VERBOSER`: which subscription messages XPUB passes up. */
+  verbosity: null | "allSubs" | "allSubsUnsubs"
+  /** `ZMQ_INVERT_MATCHING`: PUB sends to, and SUB accepts, only messages that do not match. */
+  invertMatching: boolean
+}
+
+/** Defaults, as libzmq 4.3.5 sets them. */
+export const defaultOptions: Readonly<SocketOptions> = {
+  linger: -1,
+  sendHighWaterMark: 1000,
+  receiveHighWaterMark: 1000,
+  sendTimeout: -1,
+  receiveTimeout: -1,
+  reconnectInterval: 100,
+  reconnectMaxInterval: 0,
+  connectTimeout: 0,
+  maxMessageSize: -1,
+  handshakeInterval: 30_000,
+  heartbeatInterval: 0,
+  heartbeatTimeout: -1,
+  heartbeatTimeToLive: 0,
+  immediate: false,
+  routingId: null,
+  ipv6: false,
+  tcpKeepalive: -1,
+  backlog: 100,
+  mandatory: false,
+  handover: false,
+  noDrop: false,
+  verbosity: null,
+  invertMatching: false,
+}
+
+/** A high-water mark of 0 means no limit. */
+export function limit(hwm: number): number {
+  return hwm <= 0 ? Number.POSITIVE_INFINITY : hwm
+}

@@ -1,0 +1,2 @@
+/** Replaced at build time by the package's version. */
+declare const __PACKAGE_VERSION__: string
