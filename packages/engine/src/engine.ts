@@ -150,6 +150,8 @@ export class Engine {
   private written = 0
   /** Input held back while the socket cannot take more. */
   private held: Uint8Array | undefined
+  /** The connection ended cleanly while input was held: the close is reported once it is delivered. */
+  private closeDeferred = false
   /** The handler refused a message during the current `decode`: hold the rest, even if empty. */
   private stalled = false
   /** `close`, `destroy` or a failure: nothing more is delivered, not even the rest of the current chunk. */
@@ -241,11 +243,17 @@ export class Engine {
       this.fail(err)
       return
     }
-    if (this.held === undefined) this.connection.resume()
+    if (this.held !== undefined) return
+    if (this.closeDeferred) this.reportClose()
+    else this.connection.resume()
   }
 
   /** Ends the connection after everything sent has been written. */
   close(): void {
+    if (this.closeDeferred) {
+      this.reportClose()
+      return
+    }
     if (this.state === State.CLOSED || this.closing) return
     this.closing = true
     this.inputStopped = true
@@ -256,6 +264,10 @@ export class Engine {
 
   /** Tears the connection down at once. */
   destroy(error?: ZlError): void {
+    if (this.closeDeferred) {
+      this.reportClose(error)
+      return
+    }
     if (this.state === State.CLOSED) return
     this.inputStopped = true
     if (error !== undefined && this.failure === undefined) this.failure = error
@@ -527,6 +539,18 @@ export class Engine {
   }
 
   private onConnectionClose(error?: Error): void {
+    if (this.state === State.CLOSED || this.closeDeferred) return
+    if (error === undefined && this.held !== undefined && this.state === State.READY && !this.inputStopped) {
+      // The peer ended cleanly after input the socket has not taken yet: deliver that input first,
+      // as libzmq does; a clean end loses nothing that arrived.
+      this.closeDeferred = true
+      this.stopTimers()
+      return
+    }
+    this.reportClose(error)
+  }
+
+  private reportClose(error?: Error): void {
     if (this.state === State.CLOSED) return
     const wasReady = this.state === State.READY
     this.state = State.CLOSED

@@ -60,6 +60,35 @@ describe("input backpressure", () => {
     expect(side.recorder.closes).toEqual([])
   })
 
+  it("a clean end of the peer while input is held loses nothing: the close waits for it", async () => {
+    const side = await pullEngine()
+    // A stream socket that had already handed over its data reports the end even while paused.
+    side.connection.pause = () => {}
+    side.recorder.accept = (_, index) => index !== 2
+    const messages = numbered(10)
+    side.peer.write(concat(messages.map((m) => message(...m)))) // one chunk, ten messages
+    side.peer.connection.close()
+    await settle()
+    expect(hexes(side.recorder.messages)).toEqual(hexes(messages.slice(0, 3)))
+    expect(side.recorder.closes).toEqual([])
+    side.engine.resumeInput()
+    expect(hexes(side.recorder.messages)).toEqual(hexes(messages))
+    expect(side.recorder.closes).toEqual([{ error: undefined, wasReady: true }])
+  })
+
+  it("destroy() during a held clean end reports the close at once", async () => {
+    const side = await pullEngine()
+    side.connection.pause = () => {}
+    side.recorder.accept = (_, index) => index !== 0
+    side.peer.write(concat(numbered(3).map((m) => message(...m))))
+    side.peer.connection.close()
+    await settle()
+    expect(side.recorder.closes).toEqual([])
+    side.engine.destroy()
+    expect(side.recorder.closes).toEqual([{ error: undefined, wasReady: true }])
+    expect(side.recorder.messages).toHaveLength(1)
+  })
+
   it("pauses when the message refused is the last one of its chunk", async () => {
     const side = await pullEngine()
     side.recorder.accept = (_, index) => index !== 2
