@@ -52,7 +52,11 @@ interface Binding {
   readonly engines: Set<Engine>
 }
 
-const RESOLVED: Promise<void> = Promise.resolve()
+/**
+ * What `send` returns when the message was taken at once. Wrappers compare against it to skip
+ * chaining a handler onto a promise that cannot reject.
+ */
+export const SENT: Promise<void> = Promise.resolve()
 /**
  * Sends and receives that complete at once resolve at once, but every this many in a row resolve
  * after the event loop had a turn, so that a tight `await send()` loop never starves timers and I/O.
@@ -199,7 +203,7 @@ export abstract class SocketBase implements PipeOwner {
     if (frames.length === 0) return Promise.reject(socketError("EINVAL", "a message has at least one frame"))
     if (this.senders.length === 0 && this.xcanSend()) {
       try {
-        if (this.xsend(frames)) return ++this.streak < YIELD_EVERY ? RESOLVED : this.yieldThen(undefined)
+        if (this.xsend(frames)) return ++this.streak < YIELD_EVERY ? SENT : this.yieldThen(undefined)
       } catch (err) {
         return Promise.reject(err)
       }

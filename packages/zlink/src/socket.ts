@@ -1,4 +1,4 @@
-import type { SocketBase, SocketOptions } from "@zl/sockets"
+import { SENT, type SocketBase, type SocketOptions } from "@zl/sockets"
 import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
 import { rethrow, toZmqError, zmqError } from "./errors.js"
@@ -674,7 +674,8 @@ export function sendOn(socket: Socket, message: unknown): Promise<void> {
   const frames = toFrames(message as MessageLike | MessageLike[])
   // zeromq sends the parts of an empty array: none.
   if (frames.length === 0) return Promise.resolve()
-  return state.core.send(frames).catch(rethrow)
+  const sent = state.core.send(frames)
+  return sent === SENT ? sent : sent.catch(rethrow)
 }
 
 /** @internal `receive` of every readable socket. */
