@@ -10,7 +10,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, release, totalmem } from "node:os"
 import { join, relative, resolve } from "node:path"
-import { type CellResult, runCell } from "./runner/cell.js"
+import { type Cell, type CellResult, type ImplResult, runCell } from "./runner/cell.js"
 import { hasTaskset, killAll } from "./runner/child.js"
 import { htmlReport } from "./runner/html.js"
 import { cells, type Options, parseOptions, USAGE } from "./runner/options.js"
@@ -95,10 +95,18 @@ async function main(): Promise<number> {
     return 0
   }
   const options = parsed
-  const started = new Date()
-  const meta = makeMeta(options, started)
   const outDir = resolve(options.outDir ?? join(packageDir, "bench-results"))
   mkdirSync(outDir, { recursive: true })
+  if (options.from !== undefined) {
+    try {
+      return rebuild(options.from, outDir, options.jsonOnly) > 0 ? 1 : 0
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+      return 2
+    }
+  }
+  const started = new Date()
+  const meta = makeMeta(options, started)
   const jsonlPath = join(outDir, `${meta.id}.jsonl`)
   let snapshot: Awaited<ReturnType<typeof makeSnapshot>>
   try {
@@ -200,14 +208,29 @@ async function main(): Promise<number> {
   meta.finished = new Date().toISOString()
   appendFileSync(jsonlPath, `${JSON.stringify({ kind: "run", ...meta, cells: results.length })}\n`)
 
+  const fails = writeReports(meta, results, soaks, outDir, options.jsonOnly, [jsonlPath])
+  if (interrupted) return 130
+  return fails > 0 ? 1 : 0
+}
+
+/**
+ * Writes the HTML report and the Markdown (`latest.md`, or `latest-soak.md` without matrix cells),
+ * prints the tables unless `quiet`. Returns the number of FAILED cells.
+ */
+function writeReports(
+  meta: RunMeta,
+  results: CellResult[],
+  soaks: SoakResult[],
+  outDir: string,
+  quiet: boolean,
+  more: string[],
+): number {
   const htmlPath = join(outDir, `${meta.id}.html`)
   writeFileSync(htmlPath, htmlReport(meta, results, soaks))
-  const markdown = markdownReport(meta, results, soaks)
-  const mdPath = join(outDir, matrix.length > 0 ? "latest.md" : "latest-soak.md")
-  writeFileSync(mdPath, markdown)
-
+  const mdPath = join(outDir, results.length > 0 ? "latest.md" : "latest-soak.md")
+  writeFileSync(mdPath, markdownReport(meta, results, soaks))
   const fails = failures(results, soaks)
-  if (!options.jsonOnly) {
+  if (!quiet) {
     const out: string[] = [""]
     for (const table of [throughputTable(results), latencyTable(results), soakTable(soaks)]) {
       const text = renderText(table)
@@ -219,11 +242,53 @@ async function main(): Promise<number> {
       out.push("")
     }
     out.push(targetsText(targets(results, soaks)))
-    out.push(`Reports: ${[jsonlPath, htmlPath, mdPath].map((p) => relative(process.cwd(), p)).join(", ")}`)
+    out.push(`Reports: ${[...more, htmlPath, mdPath].map((p) => relative(process.cwd(), p)).join(", ")}`)
     process.stdout.write(`${out.join("\n")}\n`)
   }
-  if (interrupted) return 130
-  return fails.length > 0 ? 1 : 0
+  return fails.length
+}
+
+/** `--from FILE.jsonl`: the reports of an earlier run, rebuilt from its JSON lines (after a change to the report code, or for the docs). */
+function rebuild(file: string, outDir: string, quiet: boolean): number {
+  const cells = new Map<string, CellResult>()
+  const soaks: SoakResult[] = []
+  let meta: RunMeta | undefined
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue
+    const record = JSON.parse(line) as Record<string, unknown> & { kind: string }
+    if (record.kind === "run") meta = record as unknown as RunMeta
+    else if (record.kind === "soak") soaks.push(record as unknown as SoakResult)
+    else if (record.kind === "cell") {
+      const r = record as unknown as Cell & ImplResult & { cellSeconds: number }
+      const cell: Cell = {
+        pattern: r.pattern,
+        transport: r.transport,
+        size: r.size,
+        mode: r.mode,
+        layout: r.layout,
+      }
+      const key = JSON.stringify(cell)
+      if (!cells.has(key)) cells.set(key, { cell, results: [], seconds: r.cellSeconds })
+      const result: Record<string, unknown> = { ...record }
+      for (const field of [
+        "kind",
+        "run",
+        "pattern",
+        "transport",
+        "size",
+        "mode",
+        "layout",
+        "ratio",
+        "cpuRatio",
+      ]) {
+        delete result[field]
+      }
+      cells.get(key)!.results.push(result as unknown as ImplResult)
+    }
+  }
+  if (meta === undefined)
+    throw new Error(`${file} has no "run" line (an interrupted run): nothing to rebuild from`)
+  return writeReports(meta, [...cells.values()], soaks, outDir, quiet, [])
 }
 
 process.exitCode = await main()

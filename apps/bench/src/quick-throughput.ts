@@ -91,7 +91,10 @@ async function once(impl: Impl, a: Args, pin: boolean): Promise<number> {
   )
   const result = new Promise<{ rate: number }>((resolve, reject) => {
     recv.once("message", resolve as never)
-    recv.once("exit", (code) => code !== 0 && reject(new Error(`${impl} receiver exited with ${code}`)))
+    recv.once(
+      "exit",
+      (code, signal) => code !== 0 && reject(new Error(`${impl} receiver exited with ${code ?? signal}`)),
+    )
   })
   const send = spawn(1, pin, ["send", impl, endpoint, String(a.count), String(a.size)])
   const timer = setTimeout(() => {

@@ -56,7 +56,7 @@ function barChart(
 ): string {
   const W = 540
   const H = 280
-  const m = { l: 52, r: 10, t: 52, b: 50 }
+  const m = { l: 52, r: 10, t: 62, b: 50 }
   const pw = W - m.l - m.r
   const ph = H - m.t - m.b
   const all = series
@@ -97,12 +97,14 @@ function barChart(
     parts.push(
       `<text x="${(gx + groupW / 2).toFixed(1)}" y="${base + 15}" text-anchor="middle" class="ax">${esc(cat)}</text>`,
     )
-    const note = notes[i]
-    if (note) {
+    // One line per layout, the last just above the plot.
+    const lines = (notes[i] ?? "").split("\n").filter((l) => l)
+    lines.forEach((line, k) => {
+      const ly = m.t - 8 - (lines.length - 1 - k) * 12
       parts.push(
-        `<text x="${(gx + groupW / 2).toFixed(1)}" y="${m.t - 8}" text-anchor="middle" class="note">${esc(note)}</text>`,
+        `<text x="${(gx + groupW / 2).toFixed(1)}" y="${ly}" text-anchor="middle" class="note">${esc(line)}</text>`,
       )
-    }
+    })
     series.forEach((s, j) => {
       const x = gx + groupW * 0.1 + j * bw
       const v = s.values[i]
@@ -164,7 +166,7 @@ function throughputChart(pattern: string, transport: string, cells: CellResult[]
   const notes = list.map((c) => formatRatio(ratio(c)).replace("-", ""))
   return barChart(
     `${pattern} ${transport}: throughput`,
-    "messages/s (log scale); above each size: zlink / zeromq",
+    "messages/s, log scale; ratio zlink / zeromq above each size",
     categories,
     series,
     notes,
@@ -204,11 +206,11 @@ function latencyChart(pattern: string, transport: string, cells: CellResult[]): 
         return c ? formatRatio(ratio(c)).replace("-", "") : ""
       })
       .filter((s) => s)
-      .join(" / "),
+      .join("\n"),
   )
   return barChart(
     `${pattern} ${transport}: latency p50 (whisker: p99)`,
-    `one-way microseconds (log scale); above each size: zlink / zeromq p50${layouts.length > 1 ? ` (${layouts.join(" / ")})` : ""}`,
+    `one-way microseconds, log scale; ratio zlink / zeromq p50 above${layouts.length > 1 ? ` (${layouts.join(", ")})` : ""}`,
     sizes.map(formatSize),
     series,
     notes,

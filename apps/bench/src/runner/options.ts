@@ -41,6 +41,8 @@ export interface Options {
   timeoutMs: number
   jsonOnly: boolean
   outDir?: string
+  /** Rebuild the reports of an earlier run from its JSON lines instead of running. */
+  from?: string
   /** Seconds of the soak run; 0 for none. */
   soakS: number
   soakWarmupS: number
@@ -54,7 +56,7 @@ export const USAGE = `Usage: pnpm bench [options]
 
 Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
 (PAIR, PUSH_PULL, DEALER_ROUTER, ROUTER_ROUTER over tcp, ipc, inproc at 64 B and
-64 KiB, throughput and latency, about 3 minutes).
+64 KiB, throughput and latency, 2-3 minutes).
 
   --full                 the whole matrix (6 patterns x 3 transports x 6 sizes)
   --patterns LIST        PAIR,PUBSUB,DEALER_DEALER,DEALER_ROUTER,ROUTER_ROUTER,PUSH_PULL
@@ -72,6 +74,8 @@ Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
   --timeout S            budget of each implementation in a cell (default 60)
   --json-only            no table or progress: JSON lines on stdout
   --out DIR              where reports go (default apps/bench/bench-results)
+  --from FILE.jsonl      rebuild the HTML and Markdown of an earlier run from its
+                         JSON lines (nothing is run)
   --soak S               memory check: PUSH_PULL over tcp at full speed for S seconds,
                          RSS sampled every second (zlink unless --impls says otherwise);
                          alone it skips the matrix, add --full or --matrix to run both
@@ -145,6 +149,7 @@ export function parseOptions(argv: string[]): Options | "help" {
       timeout: { type: "string" },
       "json-only": { type: "boolean", default: false },
       out: { type: "string" },
+      from: { type: "string" },
       soak: { type: "string" },
       "soak-warmup": { type: "string" },
       help: { type: "boolean", default: false },
@@ -174,6 +179,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     timeoutMs: (positive(values.timeout, "timeout") ?? 60) * 1000,
     jsonOnly: values["json-only"] === true,
     ...(values.out === undefined ? {} : { outDir: values.out }),
+    ...(values.from === undefined ? {} : { from: values.from }),
     soakS,
     soakWarmupS: positive(values["soak-warmup"], "soak-warmup") ?? 10,
     matrix: soakS === 0 || full || values.matrix === true,
