@@ -77,7 +77,7 @@ async function roundTrip(from: Connection, to: Connection, text: string): Promis
   const b = new Recorder(to).start()
   expect(from.writeSome([Buffer.from(text)]).written).toBe(text.length)
   await b.until(() => b.received >= text.length, text)
-  expect(b.bytes().toString()).toBe(text)
+  expect(Buffer.from(b.bytes()).toString()).toBe(text)
 }
 
 describe("ipc transport", () => {

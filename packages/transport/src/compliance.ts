@@ -174,9 +174,9 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         const server = await listen()
         const clients = await Promise.all([0, 1, 2].map(() => dial(server.address)))
         const peers = await Promise.all(clients.map(() => server.accept()))
-        const probes = peers.map((peer) => new Probe(peer).start())
+        const probes = peers.map((peer) => new ConnectionProbe(peer).start())
         await Promise.all(
-          clients.map((client, i) => send(new Probe(client).start(), [new Uint8Array([i, i, i])])),
+          clients.map((client, i) => send(new ConnectionProbe(client).start(), [new Uint8Array([i, i, i])])),
         )
         await Promise.all(probes.map((probe) => probe.until(() => probe.received >= 3, "3 octets")))
         const firstOctets = probes.map((probe) => probe.bytes()[0]).sort()
@@ -193,8 +193,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         const rng = prng(0x5eed)
         const up = randomBytes(MiB, rng)
         const down = randomBytes(MiB, rng)
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         const batch = () => 1 + Math.floor(rng() * 8)
         await Promise.all([
           send(clientProbe, randomChunks(up, 64 * KiB, rng), { batch }),
@@ -216,10 +216,10 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         const source = randomBytes(MiB, prng(7))
         const chunkSize = 64 * KiB
         const limit = 32 * MiB
-        const clientProbe = new Probe(client).start()
+        const clientProbe = new ConnectionProbe(client).start()
         // The peer checks what it gets against the source instead of keeping 32 MiB.
         let mismatch = -1
-        const peerProbe = new Probe(peer, (chunk, at) => {
+        const peerProbe = new ConnectionProbe(peer, (chunk, at) => {
           for (let i = 0; i < chunk.length && mismatch < 0; i++) {
             if (chunk[i] !== source[(at + i) % source.length]) mismatch = at + i
           }
@@ -273,8 +273,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
           new DataView(message.buffer).setUint32(0, i)
           return message
         })
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         await send(clientProbe, messages, { batch: () => 1 })
         await peerProbe.until(() => peerProbe.received >= count * size, `${count * size} octets`)
         expectSameBytes(peerProbe.bytes(), concat(messages))
@@ -287,8 +287,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
       async () => {
         const { client, peer } = await pair()
         const data = randomBytes(64 * KiB, prng(3))
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         peer.pause()
         await send(clientProbe, [data.subarray(0, 16 * KiB)])
         await sleep(QUIET_MS)
@@ -327,20 +327,20 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
       async () => {
         const { client, peer } = await pair()
         const data = randomBytes(4 * KiB, prng(11))
-        const clientProbe = new Probe(client).start()
+        const clientProbe = new ConnectionProbe(client).start()
         await send(clientProbe, [data])
         await sleep(QUIET_MS)
-        const peerProbe = new Probe(peer).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         await peerProbe.until(() => peerProbe.received >= data.length, "the held 4 KiB")
         expectSameBytes(peerProbe.bytes(), data)
 
         // Data and then the end, both before the next connection's peer starts.
         const second = await pair()
-        const secondClient = new Probe(second.client).start()
+        const secondClient = new ConnectionProbe(second.client).start()
         await send(secondClient, [data])
         second.client.close()
         await sleep(QUIET_MS)
-        const secondPeer = new Probe(second.peer).start()
+        const secondPeer = new ConnectionProbe(second.peer).start()
         await secondPeer.until(() => secondPeer.closes.length > 0, "onClose after the held data")
         expectSameBytes(secondPeer.bytes(), data)
         expect(secondPeer.closes).toEqual([undefined])
@@ -355,8 +355,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         const { client, peer } = await pair()
         const rng = prng(99)
         const data = randomBytes(MiB, rng)
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         await send(clientProbe, randomChunks(data, 64 * KiB, rng), { batch: () => 4, drainLast: false })
         client.close()
         expect(client.writeSome([new Uint8Array(1)])).toEqual({ written: 0, canWriteMore: false })
@@ -381,9 +381,9 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         const { client, peer } = await pair()
         const rng = prng(1234)
         const source = randomBytes(MiB, rng)
-        const clientProbe = new Probe(client).start()
+        const clientProbe = new ConnectionProbe(client).start()
         let mismatch = -1
-        const peerProbe = new Probe(peer, (chunk, at) => {
+        const peerProbe = new ConnectionProbe(peer, (chunk, at) => {
           for (let i = 0; i < chunk.length && mismatch < 0; i++) {
             if (chunk[i] !== source[(at + i) % source.length]) mismatch = at + i
           }
@@ -420,8 +420,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
       "close() on both sides at once ends both once",
       async () => {
         const { client, peer } = await pair()
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         client.close()
         peer.close()
         await clientProbe.until(() => clientProbe.closes.length > 0, "onClose at the dialling side")
@@ -437,8 +437,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
       "destroy(error) gives onClose(error) locally and onClose at the peer, each exactly once",
       async () => {
         const { client, peer } = await pair()
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         await send(clientProbe, [new Uint8Array(1000)])
         await peerProbe.until(() => peerProbe.received >= 1000, "1000 octets")
         const error = new Error("boom")
@@ -454,8 +454,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
 
         // Without an error, the local close is orderly.
         const second = await pair()
-        const secondClient = new Probe(second.client).start()
-        const secondPeer = new Probe(second.peer).start()
+        const secondClient = new ConnectionProbe(second.client).start()
+        const secondPeer = new ConnectionProbe(second.peer).start()
         second.client.destroy()
         await secondClient.until(() => secondClient.closes.length > 0, "onClose at the destroyed side")
         await secondPeer.until(() => secondPeer.closes.length > 0, "onClose at the peer")
@@ -495,8 +495,8 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         })
         await sleep(QUIET_MS)
         expect(server.accepted()).toBe(1)
-        const clientProbe = new Probe(client).start()
-        const peerProbe = new Probe(peer).start()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
         await send(clientProbe, [new Uint8Array(100).fill(1)])
         await send(peerProbe, [new Uint8Array(200).fill(2)])
         await peerProbe.until(() => peerProbe.received >= 100, "100 octets")
@@ -534,8 +534,17 @@ interface Server {
   readonly accept: () => Promise<Connection>
 }
 
-/** Records what a connection reports, and lets a test wait for a condition on it. */
-class Probe implements ConnectionHandlers {
+/**
+ * Records what a connection reports (data, drains, closes) and lets a test wait for a condition on
+ * it. The compliance suite uses it; transport tests use it too.
+ *
+ * @example
+ * ```ts
+ * const probe = new ConnectionProbe(await transport.dial(address)).start()
+ * await probe.until(() => probe.received >= 5, "five octets")
+ * ```
+ */
+export class ConnectionProbe implements ConnectionHandlers {
   readonly chunks: Uint8Array[] = []
   readonly closes: Array<Error | undefined> = []
   received = 0
@@ -580,8 +589,8 @@ class Probe implements ConnectionHandlers {
     return concat(this.chunks)
   }
 
-  /** Resolves once `condition` holds, checked after every event; rejects after a timeout. */
-  until(condition: () => boolean, what: string): Promise<void> {
+  /** Resolves once `condition` holds, checked after every event; rejects after `timeout` ms. */
+  until(condition: () => boolean, what: string, timeout = WAIT_TIMEOUT): Promise<void> {
     if (condition()) return Promise.resolve()
     return new Promise((resolve, reject) => {
       const check = (): void => {
@@ -597,7 +606,7 @@ class Probe implements ConnectionHandlers {
             `timed out waiting for ${what} (received ${this.received}, closes ${this.closes.length})`,
           ),
         )
-      }, WAIT_TIMEOUT)
+      }, timeout)
       this.waiters.add(check)
     })
   }
@@ -613,7 +622,7 @@ class Probe implements ConnectionHandlers {
  * is checked against the contract.
  */
 async function send(
-  probe: Probe,
+  probe: ConnectionProbe,
   input: readonly Uint8Array[],
   options: { batch?: () => number; drainLast?: boolean } = {},
 ): Promise<void> {
