@@ -14,7 +14,7 @@ import {
   type TransportOptions,
   transportSymbol,
 } from "@zl/transport"
-import { StreamSocketConnection, whenConnected } from "@zl/transport/internal"
+import { acceptStream, StreamSocketConnection, whenConnected } from "@zl/transport/internal"
 
 const NAMESPACE = "zl:ipc"
 
@@ -109,17 +109,14 @@ export class IpcTransport implements Transport {
     const config = settings(this.defaults, options.options)
     const { path, abstract } = resolve(address)
     const server = createServer()
-    server.on("connection", (socket) => {
-      let connection: StreamSocketConnection | undefined
-      try {
-        connection = new StreamSocketConnection(socket, address)
-        onConnection(connection)
-      } catch (err) {
-        this.context.log("error", NAMESPACE, `accepting a connection failed: ${String(err)}`)
-        if (connection) connection.destroy(err instanceof Error ? err : new Error(String(err)))
-        else socket.destroy()
-      }
-    })
+    server.on("connection", (socket) =>
+      acceptStream(
+        socket,
+        () => address,
+        onConnection,
+        (message) => this.context.log("error", NAMESPACE, message),
+      ),
+    )
     try {
       await bind(server, path, config.backlog)
     } catch (err) {

@@ -13,7 +13,7 @@ import {
   type TransportOptions,
   transportSymbol,
 } from "@zl/transport"
-import { StreamSocketConnection, whenConnected } from "@zl/transport/internal"
+import { acceptStream, StreamSocketConnection, whenConnected } from "@zl/transport/internal"
 
 const NAMESPACE = "zl:tcp"
 
@@ -120,18 +120,18 @@ export class TcpTransport implements Transport {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: true })
     const server = createServer()
-    server.on("connection", (socket) => {
-      let connection: StreamSocketConnection | undefined
-      try {
-        configure(socket, config)
-        connection = new StreamSocketConnection(socket, socket.remoteAddress ?? "")
-        onConnection(connection)
-      } catch (err) {
-        this.context.log("error", NAMESPACE, `accepting a connection failed: ${String(err)}`)
-        if (connection) connection.destroy(err instanceof Error ? err : new Error(String(err)))
-        else socket.destroy()
-      }
-    })
+    const prepare = (socket: Socket): string => {
+      configure(socket, config)
+      return socket.remoteAddress ?? ""
+    }
+    server.on("connection", (socket) =>
+      acceptStream(
+        socket,
+        () => prepare(socket),
+        onConnection,
+        (message) => this.context.log("error", NAMESPACE, message),
+      ),
+    )
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(

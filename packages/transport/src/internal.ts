@@ -184,6 +184,33 @@ export class StreamSocketConnection implements Connection {
 }
 
 /**
+ * Hands an accepted socket to a listener's `onConnection`. `prepare` sets the socket up and returns
+ * the peer address; if it or `onConnection` throws, only that connection is torn down and `log` is
+ * told, so a bad accept never takes the listener down.
+ *
+ * @example
+ * ```ts
+ * server.on("connection", (socket) => acceptStream(socket, () => socket.remoteAddress ?? "", onConnection, log))
+ * ```
+ */
+export function acceptStream(
+  socket: StreamSocket,
+  prepare: () => string,
+  onConnection: (connection: Connection) => void,
+  log: (message: string) => void,
+): void {
+  let connection: StreamSocketConnection | undefined
+  try {
+    connection = new StreamSocketConnection(socket, prepare())
+    onConnection(connection)
+  } catch (err) {
+    log(`accepting a connection failed: ${String(err)}`)
+    if (connection) connection.destroy(err instanceof Error ? err : new Error(String(err)))
+    else socket.destroy()
+  }
+}
+
+/**
  * The part of a connecting Node socket that {@link whenConnected} uses.
  *
  * @example
