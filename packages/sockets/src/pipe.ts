@@ -33,6 +33,8 @@ export abstract class Pipe {
   peerSocketType = ""
   /** The routing id ROUTER addresses this pipe by; set by the socket. */
   routingId: Uint8Array = EMPTY
+  /** ROUTER's table key for `routingId` while this pipe holds it; undefined otherwise. */
+  routingKey: string | undefined
   /** A routing id chosen by the connecting side (`Router.connect(address, { routingId })`). */
   connectRoutingId: Uint8Array | undefined
   /** Messages of this pipe the socket holds and the application has not received yet. */

@@ -7,7 +7,7 @@ import { asZlError, socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
 import { defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner, SessionPipe } from "./pipe.js"
-import { FairQueue } from "./strategies.js"
+import { ArrivalQueue, FairQueue, type Inbox } from "./strategies.js"
 
 interface Waiter<T> {
   resolve(value: T): void
@@ -17,12 +17,6 @@ interface Waiter<T> {
 
 interface PendingSend extends Waiter<void> {
   readonly frames: readonly Uint8Array[]
-}
-
-interface Inbound {
-  /** The pipe it came from; undefined for a message the socket made itself (XPUB's cancellations). */
-  readonly pipe: Pipe | undefined
-  readonly frames: Uint8Array[]
 }
 
 /** One `connect()`ed endpoint: dials, runs one engine at a time, and reconnects with back-off. */
@@ -76,8 +70,13 @@ export abstract class SocketBase implements PipeOwner {
   /** The endpoint of the last bind or connect, resolved (`tcp://127.0.0.1:*` becomes the real port). */
   lastEndpoint: string | null = null
   protected readonly pipes: Pipe[] = []
-  /** Messages waiting for the application, fair-queued by the pipe they came from (see `fairQueued`). */
-  private readonly inbox = new FairQueue<Pipe | undefined, Inbound>()
+  /**
+   * Messages waiting for the application, keyed by the pipe they came from (undefined for a message
+   * the socket made itself, XPUB's cancellations); fair-queued by pipe unless `fairQueued` says no.
+   */
+  private readonly inbox: Inbox<Pipe | undefined, Uint8Array[]> = this.fairQueued
+    ? new FairQueue()
+    : new ArrivalQueue()
   private readonly receivers = new Deque<Waiter<Uint8Array[]>>()
   private readonly senders = new Deque<PendingSend>()
   private readonly bindings = new Map<string, Binding>()
@@ -86,6 +85,7 @@ export abstract class SocketBase implements PipeOwner {
   private isClosed = false
   private ended = false
   private flushingSends = false
+  private receivesScheduled = false
   /** Operations completed at once since the last forced turn of the event loop. */
   private streak = 0
 
@@ -196,30 +196,85 @@ export abstract class SocketBase implements PipeOwner {
    * while the pattern or the high-water mark says so, up to `sendTimeout`.
    */
   send(frames: readonly Uint8Array[]): Promise<void> {
-    if (this.isClosed) return Promise.reject(socketError("EBADF", "the socket is closed"))
-    if (!this.sendable) {
-      return Promise.reject(socketError("ENOTSUP", `a ${this.type} socket cannot send`))
+    try {
+      if (this.sendNow(frames)) return SENT
+    } catch (err) {
+      return Promise.reject(err)
     }
-    if (frames.length === 0) return Promise.reject(socketError("EINVAL", "a message has at least one frame"))
+    return new Promise<void>((resolve, reject) => this.sendLater(frames, resolve, reject))
+  }
+
+  /**
+   * The step of `send` that needs no promise: true when a pipe took the message at once, as `send`
+   * would resolve at once. False when `send` would wait, fail or first give the event loop its
+   * turn; call {@link sendLater} then. Throws what the socket type refuses (`EHOSTUNREACH`...).
+   */
+  sendNow(frames: readonly Uint8Array[]): boolean {
+    if (
+      this.isClosed ||
+      this.senders.length > 0 ||
+      frames.length === 0 ||
+      this.streak + 1 >= YIELD_EVERY ||
+      !this.sendable ||
+      !this.xcanSend() ||
+      !this.xsend(frames)
+    ) {
+      return false
+    }
+    this.streak++
+    return true
+  }
+
+  /** `send` with callbacks instead of a promise: exactly one of them is called, now or later. */
+  sendLater(frames: readonly Uint8Array[], resolve: () => void, reject: (error: unknown) => void): void {
+    if (this.isClosed) {
+      reject(socketError("EBADF", "the socket is closed"))
+      return
+    }
+    if (!this.sendable) {
+      reject(socketError("ENOTSUP", `a ${this.type} socket cannot send`))
+      return
+    }
+    if (frames.length === 0) {
+      reject(socketError("EINVAL", "a message has at least one frame"))
+      return
+    }
     if (this.senders.length === 0 && this.xcanSend()) {
+      let taken: boolean
       try {
-        if (this.xsend(frames)) return ++this.streak < YIELD_EVERY ? SENT : this.yieldThen(undefined)
+        taken = this.xsend(frames)
       } catch (err) {
-        return Promise.reject(err)
+        reject(err)
+        return
+      }
+      if (taken) {
+        this.completeNow(resolve, undefined)
+        return
       }
     }
     const timeout = this.options.sendTimeout
-    if (timeout === 0) return Promise.reject(this.sendTimeoutError(frames))
-    return new Promise<void>((resolve, reject) => {
-      const pending: PendingSend = { frames, resolve, reject, timer: undefined }
-      if (timeout > 0) {
-        pending.timer = setTimeout(() => {
-          this.senders.removeWhere((s) => s === pending)
-          reject(this.sendTimeoutError(frames))
-        }, timeout)
-      }
-      this.senders.push(pending)
-    })
+    if (timeout === 0) {
+      reject(this.sendTimeoutError(frames))
+      return
+    }
+    const pending: PendingSend = { frames, resolve, reject, timer: undefined }
+    if (timeout > 0) {
+      pending.timer = setTimeout(() => {
+        this.senders.removeWhere((s) => s === pending)
+        reject(this.sendTimeoutError(frames))
+      }, timeout)
+    }
+    this.senders.push(pending)
+  }
+
+  /** Completes an operation that succeeded at once: now, or after the event loop had a turn. */
+  private completeNow<T>(resolve: (value: T) => void, value: T): void {
+    if (++this.streak < YIELD_EVERY) {
+      resolve(value)
+      return
+    }
+    this.streak = 0
+    defaultSchedule(() => resolve(value))
   }
 
   private sendTimeoutError(frames: readonly Uint8Array[]): ZlError {
@@ -264,19 +319,60 @@ export abstract class SocketBase implements PipeOwner {
    * losing a message.
    */
   receive(signal?: AbortSignal): Promise<Uint8Array[]> {
-    if (this.isClosed) return Promise.reject(socketError("EBADF", "the socket is closed"))
+    const frames = this.receiveNow()
+    if (frames !== undefined) return Promise.resolve(frames)
+    return new Promise<Uint8Array[]>((resolve, reject) => this.receiveLater(resolve, reject, signal))
+  }
+
+  /**
+   * The step of `receive` that needs no promise: the next message, when `receive` would resolve with
+   * it at once. Undefined when `receive` would wait, fail or first give the event loop its turn;
+   * call {@link receiveLater} then.
+   */
+  receiveNow(): Uint8Array[] | undefined {
+    if (
+      this.isClosed ||
+      this.receivers.length > 0 ||
+      this.inbox.length === 0 ||
+      this.streak + 1 >= YIELD_EVERY ||
+      !this.receivable ||
+      !this.xcanReceive()
+    ) {
+      return undefined
+    }
+    this.streak++
+    return this.takeNext()
+  }
+
+  /** `receive` with callbacks instead of a promise: exactly one of them is called, now or later. */
+  receiveLater(
+    resolve: (frames: Uint8Array[]) => void,
+    reject: (error: unknown) => void,
+    signal?: AbortSignal,
+  ): void {
+    if (this.isClosed) {
+      reject(socketError("EBADF", "the socket is closed"))
+      return
+    }
     if (!this.receivable) {
-      return Promise.reject(socketError("ENOTSUP", `a ${this.type} socket cannot receive`))
+      reject(socketError("ENOTSUP", `a ${this.type} socket cannot receive`))
+      return
     }
     if (this.receivers.length === 0 && this.inbox.length > 0 && this.xcanReceive()) {
-      const frames = this.takeNext()
-      return ++this.streak < YIELD_EVERY ? Promise.resolve(frames) : this.yieldThen(frames)
+      this.completeNow(resolve, this.takeNext())
+      return
     }
     const timeout = this.options.receiveTimeout
-    if (timeout === 0) return Promise.reject(this.receiveTimeoutError())
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    return new Promise<Uint8Array[]>((resolve, reject) => {
-      const waiter: Waiter<Uint8Array[]> = { resolve, reject, timer: undefined }
+    if (timeout === 0) {
+      reject(this.receiveTimeoutError())
+      return
+    }
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const waiter: Waiter<Uint8Array[]> = { resolve, reject, timer: undefined }
+    if (timeout > 0 || signal !== undefined) {
       const withdraw = (error: unknown): void => {
         this.receivers.removeWhere((w) => w === waiter)
         settle(waiter)
@@ -291,14 +387,8 @@ export abstract class SocketBase implements PipeOwner {
           resolve(value)
         }
       }
-      this.receivers.push(waiter)
-    })
-  }
-
-  /** Resolves with `value` after the event loop had a turn. */
-  private yieldThen<T>(value: T): Promise<T> {
-    this.streak = 0
-    return new Promise((resolve) => defaultSchedule(() => resolve(value)))
+    }
+    this.receivers.push(waiter)
   }
 
   private receiveTimeoutError(): ZlError {
@@ -307,14 +397,32 @@ export abstract class SocketBase implements PipeOwner {
       : socketError("EFSM", `the ${this.type} socket cannot receive in its current state`)
   }
 
-  private take(entry: Inbound): Uint8Array[] {
-    entry.pipe?.dequeued()
-    this.xreceived(entry.pipe, entry.frames)
-    return entry.frames
+  private take(pipe: Pipe | undefined, frames: Uint8Array[]): Uint8Array[] {
+    pipe?.dequeued()
+    this.xreceived(pipe, frames)
+    return frames
   }
 
   private takeNext(): Uint8Array[] {
-    return this.take(this.inbox.shift()!.item)
+    const frames = this.inbox.shift()!
+    return this.take(this.inbox.lastKey, frames)
+  }
+
+  /**
+   * Hands what arrived to waiting receivers one microtask later, not from inside the sender's call:
+   * a sender and a receiver awaiting in turn then settle into the order where the sender runs first,
+   * and every receive finds its message waiting (the path without a pending promise).
+   */
+  private scheduleReceives(): void {
+    if (this.receivesScheduled) return
+    this.receivesScheduled = true
+    // A reaction on a settled promise: cheaper than Node's queueMicrotask, which wraps each callback.
+    SENT.then(this.runScheduledReceives)
+  }
+
+  private readonly runScheduledReceives = (): void => {
+    this.receivesScheduled = false
+    this.flushReceives()
   }
 
   /** Hands queued messages to waiting receivers, in order. */
@@ -333,26 +441,16 @@ export abstract class SocketBase implements PipeOwner {
     const accepted = this.xaccept(pipe, frames)
     if (accepted === null || this.isClosed) return true
     pipe.inbound++
-    if (this.receivers.length > 0 && this.inbox.length === 0 && this.xcanReceive()) {
-      const waiter = this.receivers.shift()!
-      settle(waiter)
-      waiter.resolve(this.take({ pipe, frames: accepted }))
-      return true
-    }
-    this.inbox.push(this.fairQueued ? pipe : undefined, { pipe, frames: accepted })
+    this.inbox.push(pipe, accepted)
+    if (this.receivers.length > 0) this.scheduleReceives()
     const hwm = this.options.receiveHighWaterMark
     return hwm <= 0 || pipe.inbound < hwm
   }
 
   /** Queues a message for the application that no peer sent (XPUB reporting a departed subscriber's topics). */
   protected injectInbound(frames: Uint8Array[]): void {
-    if (this.receivers.length > 0 && this.inbox.length === 0 && this.xcanReceive()) {
-      const waiter = this.receivers.shift()!
-      settle(waiter)
-      waiter.resolve(this.take({ pipe: undefined, frames }))
-      return
-    }
-    this.inbox.push(undefined, { pipe: undefined, frames })
+    this.inbox.push(undefined, frames)
+    if (this.receivers.length > 0) this.scheduleReceives()
   }
 
   /** @internal */
@@ -383,6 +481,7 @@ export abstract class SocketBase implements PipeOwner {
     if (at < 0) return
     this.pipes.splice(at, 1)
     pipe.attached = false
+    this.inbox.forget(pipe)
     this.xdetach(pipe)
   }
 

@@ -179,6 +179,9 @@ function idKey(id: Uint8Array): string {
 export class RouterSocket extends SocketBase {
   private readonly table = new Map<string, Pipe>()
   private nextId = (Math.random() * 0xffffffff) >>> 0
+  /** The last routing id looked up (a copy) and its key: replies to one peer in a row reuse it. */
+  private lastId: Uint8Array = EMPTY
+  private lastKey = ""
 
   constructor(context: Context, options?: Options) {
     super("ROUTER", context, options)
@@ -195,7 +198,7 @@ export class RouterSocket extends SocketBase {
   protected override xconnected(pipe: Pipe): void {
     // A pipe that stayed attached across a reconnect keeps the id it got first; libzmq skips the
     // routing id the peer sends again ("assumes that the peer always uses the same routing id").
-    if (pipe.routingId.length > 0 && this.table.get(idKey(pipe.routingId)) === pipe) return
+    if (pipe.routingKey !== undefined) return
     let id = pipe.connectRoutingId ?? pipe.peerRoutingId
     if (id.length === 0) id = this.makeId()
     this.identify(pipe, id)
@@ -212,9 +215,15 @@ export class RouterSocket extends SocketBase {
       }
       this.table.delete(key)
       holder.routingId = EMPTY
+      holder.routingKey = undefined
       holder.drop()
     }
-    pipe.routingId = id
+    // A copy of its own: the id may view a connection's read buffer, or bytes the application owns.
+    // Every message from this peer carries this one copy as its first frame.
+    const own = this.context.allocate?.(id.length) ?? new Uint8Array(id.length)
+    own.set(id)
+    pipe.routingId = own
+    pipe.routingKey = key
     this.table.set(key, pipe)
   }
 
@@ -230,8 +239,9 @@ export class RouterSocket extends SocketBase {
   }
 
   private forget(pipe: Pipe): void {
-    const key = idKey(pipe.routingId)
-    if (this.table.get(key) === pipe) this.table.delete(key)
+    const key = pipe.routingKey
+    if (key !== undefined && this.table.get(key) === pipe) this.table.delete(key)
+    pipe.routingKey = undefined
   }
 
   // A connection going away leaves the id alone: a connecting socket's pipe stays attached (messages
@@ -241,15 +251,29 @@ export class RouterSocket extends SocketBase {
     this.forget(pipe)
   }
 
+  /** The table key of a routing id given with a message. */
+  private keyOf(id: Uint8Array): string {
+    const last = this.lastId
+    if (id.length === last.length && id.length > 0) {
+      let i = 0
+      while (i < id.length && id[i] === last[i]) i++
+      if (i === id.length) return this.lastKey
+    }
+    this.lastId = new Uint8Array(id)
+    this.lastKey = idKey(id)
+    return this.lastKey
+  }
+
   protected override xsendTimeoutError(frames: readonly Uint8Array[]): ZlError | undefined {
     // libzmq fails a mandatory send that found no peer with EHOSTUNREACH, also after a timeout.
-    if (!this.options.mandatory || frames.length < 2 || this.table.has(idKey(frames[0]!))) return undefined
+    if (!this.options.mandatory || frames.length < 2 || this.table.has(this.keyOf(frames[0]!)))
+      return undefined
     return new ZlError("EHOSTUNREACH", "no peer with that routing id")
   }
 
   protected xsend(frames: readonly Uint8Array[]): boolean {
     if (frames.length < 2) throw new ZlError("EINVAL", "a ROUTER message starts with a routing id frame")
-    const pipe = this.table.get(idKey(frames[0]!))
+    const pipe = this.table.get(this.keyOf(frames[0]!))
     const mandatory = this.options.mandatory
     if (pipe === undefined) {
       if (!mandatory) return true
@@ -270,7 +294,7 @@ export class RouterSocket extends SocketBase {
   }
 
   protected override xaccept(pipe: Pipe, frames: Uint8Array[]): Uint8Array[] | null {
-    if (pipe.routingId.length === 0 || this.table.get(idKey(pipe.routingId)) !== pipe) return null
+    if (pipe.routingKey === undefined) return null
     const out = new Array<Uint8Array>(frames.length + 1)
     out[0] = pipe.routingId
     for (let i = 0; i < frames.length; i++) out[i + 1] = frames[i]!
@@ -337,7 +361,17 @@ export class ReplySocket extends SocketBase {
 abstract class PublisherBase extends SocketBase {
   protected readonly subscriptions = new PipeTrie<Pipe>()
   protected readonly subscribers: Pipe[] = []
+  /** Marks the pipes matched by the message being sent, so that each gets it once. */
   private epoch = 0
+  /** The pipes matched by the message being sent: the first `matched` entries. */
+  private readonly targets: (Pipe | undefined)[] = []
+  private matched = 0
+  private readonly collect = (pipe: Pipe): void => {
+    if (pipe.mark !== this.epoch) {
+      pipe.mark = this.epoch
+      this.targets[this.matched++] = pipe
+    }
+  }
 
   protected xattach(pipe: Pipe): void {
     this.subscribers.push(pipe)
@@ -383,21 +417,27 @@ abstract class PublisherBase extends SocketBase {
 
   protected xsend(frames: readonly Uint8Array[]): boolean {
     const mark = ++this.epoch
-    const targets: Pipe[] = []
-    const collect = (pipe: Pipe): void => {
-      if (pipe.mark !== mark) {
-        pipe.mark = mark
-        targets.push(pipe)
+    this.matched = 0
+    this.subscriptions.match(frames[0]!, this.collect)
+    let targets = this.targets
+    let count = this.matched
+    if (this.options.invertMatching) {
+      targets = this.subscribers.filter((pipe) => pipe.mark !== mark)
+      count = targets.length
+    }
+    let taken = true
+    if (this.options.noDrop) {
+      for (let i = 0; i < count && taken; i++) if (!targets[i]!.checkWritable()) taken = false
+    }
+    if (taken) {
+      for (let i = 0; i < count; i++) {
+        const pipe = targets[i]!
+        if (pipe.writable()) pipe.write(frames)
       }
     }
-    this.subscriptions.match(frames[0]!, collect)
-    let receivers = targets
-    if (this.options.invertMatching) receivers = this.subscribers.filter((pipe) => pipe.mark !== mark)
-    if (this.options.noDrop) {
-      for (const pipe of receivers) if (!pipe.checkWritable()) return false
-    }
-    for (const pipe of receivers) if (pipe.writable()) pipe.write(frames)
-    return true
+    // The matched pipes are not kept past this message.
+    for (let i = 0; i < this.matched; i++) this.targets[i] = undefined
+    return taken
   }
 
   protected xwritable(): boolean {

@@ -46,25 +46,41 @@ export class LoadBalancer {
   }
 }
 
+/** Where a socket keeps what arrived until the application takes it. */
+export interface Inbox<K, T> {
+  /** Items waiting, over every source. */
+  readonly length: number
+  /** The source of the item the last `shift` returned. */
+  readonly lastKey: K | undefined
+  push(key: K, item: T): void
+  /** The next item (its source then in `lastKey`), or undefined when none waits. */
+  shift(): T | undefined
+  /** `key` will add nothing more: what it keeps for that source goes once its items are taken. */
+  forget(key: K): void
+}
+
 interface Source<K, T> {
-  key: K
+  readonly key: K
   readonly items: Deque<T>
+  /** In the ring of sources with items waiting. */
+  queued: boolean
+  /** Forgotten while items were waiting: dropped once they are taken. */
+  gone: boolean
 }
 
 /**
  * Fair-queuing of what arrives (RFC 28/30 "fair-queuing", libzmq's `fq_t`): messages wait per source
  * (the pipe they came from), and `shift` takes one from each source that has any in turn, so that a
- * peer with a burst queued cannot starve the others.
+ * peer with a burst queued cannot starve the others. A source's queue is kept while the source lives,
+ * so a busy peer costs no allocation per message.
  */
-export class FairQueue<K, T> {
+export class FairQueue<K, T> implements Inbox<K, T> {
+  lastKey: K | undefined = undefined
   private readonly sources = new Map<K, Source<K, T>>()
-  /** Sources with messages waiting, in the order they are served. */
+  /** Sources with items waiting, in the order they are served. */
   private readonly ring = new Deque<Source<K, T>>()
   private count = 0
-  /** The last source that ran empty, kept for reuse: a busy single peer allocates nothing per message. */
-  private spare: Source<K, T> | undefined
 
-  /** Messages waiting, over every source. */
   get length(): number {
     return this.count
   }
@@ -72,28 +88,65 @@ export class FairQueue<K, T> {
   push(key: K, item: T): void {
     let source = this.sources.get(key)
     if (source === undefined) {
-      source = this.spare ?? { key, items: new Deque() }
-      this.spare = undefined
-      source.key = key
+      source = { key, items: new Deque(), queued: false, gone: false }
       this.sources.set(key, source)
-      this.ring.push(source)
     }
     source.items.push(item)
     this.count++
+    if (!source.queued) {
+      source.queued = true
+      this.ring.push(source)
+    }
   }
 
-  /** The next message in fair order, with its source, or undefined when none waits. */
-  shift(): { readonly key: K; readonly item: T } | undefined {
+  shift(): T | undefined {
     const source = this.ring.shift()
     if (source === undefined) return undefined
-    const item = source.items.shift()!
+    const item = source.items.shift()
     this.count--
-    // A source with more waiting goes to the back of the ring; an empty one is forgotten.
+    this.lastKey = source.key
+    // A source with more waiting goes to the back of the ring.
     if (source.items.length > 0) this.ring.push(source)
     else {
-      this.sources.delete(source.key)
-      this.spare = source
+      source.queued = false
+      if (source.gone) this.sources.delete(source.key)
     }
-    return { key: source.key, item }
+    return item
   }
+
+  forget(key: K): void {
+    const source = this.sources.get(key)
+    if (source === undefined) return
+    if (source.queued) source.gone = true
+    else this.sources.delete(key)
+  }
+
+  /** Sources with state kept (for tests: it must not grow with departed sources). */
+  get sourceCount(): number {
+    return this.sources.size
+  }
+}
+
+/** Arrival order over every source, each item remembering its source (libzmq's XPUB input). */
+export class ArrivalQueue<K, T> implements Inbox<K, T> {
+  lastKey: K | undefined = undefined
+  private readonly keys = new Deque<K>()
+  private readonly items = new Deque<T>()
+
+  get length(): number {
+    return this.items.length
+  }
+
+  push(key: K, item: T): void {
+    this.keys.push(key)
+    this.items.push(item)
+  }
+
+  shift(): T | undefined {
+    if (this.items.length === 0) return undefined
+    this.lastKey = this.keys.shift()
+    return this.items.shift()
+  }
+
+  forget(_key: K): void {}
 }

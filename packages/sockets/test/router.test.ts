@@ -48,6 +48,38 @@ for (const t of transportsUnderTest) {
       expect(await receiveNothing(a, 20)).toEqual([])
     })
 
+    it("routes by the bytes of the id frame, also when the application rewrites one buffer between sends", async () => {
+      const router = new RouterSocket(h.context)
+      const a = new DealerSocket(h.context, { routingId: ascii("peer-a") })
+      const b = new DealerSocket(h.context, { routingId: ascii("peer-b") })
+      await link(h, t, router, [a, b])
+      await a.send(msg("hello"))
+      await b.send(msg("hello"))
+      const arrived = await receiveN(router, 2)
+      expect(arrived.map((m) => m[0]).sort()).toEqual(["peer-a", "peer-b"])
+      const id = ascii("peer-a")
+      for (let i = 0; i < 4; i++) {
+        id[5] = i % 2 === 0 ? 0x61 : 0x62 // "a", "b", "a", "b"
+        await router.send([id, ascii(`m${i}`)])
+      }
+      expect(await receiveN(a, 2)).toEqual([["m0"], ["m2"]])
+      expect(await receiveN(b, 2)).toEqual([["m1"], ["m3"]])
+    })
+
+    it("keeps each peer's id in a copy of its own, not a view of bytes the peer was given", async () => {
+      const router = new RouterSocket(h.context)
+      const given = ascii("chosen")
+      const dealer = new DealerSocket(h.context, { routingId: given })
+      await link(h, t, router, [dealer])
+      await dealer.send(msg("x"))
+      expect(await receiveN(router, 1)).toEqual([["chosen", "x"]])
+      given.fill(0x7a)
+      await dealer.send(msg("y"))
+      expect(await receiveN(router, 1)).toEqual([["chosen", "y"]])
+      await router.send(msg("chosen", "back"))
+      expect(await receiveN(dealer, 1)).toEqual([["back"]])
+    })
+
     it("makes up 5-octet ids starting with 0x00 for peers without one, distinct per peer", async () => {
       const router = new RouterSocket(h.context)
       const a = new DealerSocket(h.context)

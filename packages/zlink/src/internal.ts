@@ -29,6 +29,12 @@ export class SocketState {
   observer: object | undefined = undefined
   /** Values of options that have no effect in zlink (multicast, kernel buffers, ...). */
   readonly tuning = new Map<string, unknown>()
+  /**
+   * ROUTER: the last routing id sent as a string, and its bytes. The routing id frame only selects
+   * the peer and is never passed on, so a reply loop to one peer encodes its id once.
+   */
+  routeText: string | undefined = undefined
+  routeBytes: Uint8Array | undefined = undefined
 
   constructor(core: SocketBase, context: Context, type: number) {
     this.core = core

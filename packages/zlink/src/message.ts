@@ -24,11 +24,11 @@ export function toFrame(value: MessageLike): Uint8Array {
   return Buffer.from(`${value as unknown as string}`, "utf8")
 }
 
-/** A message as frames: one frame, or an array of them. */
-export function toFrames(message: MessageLike | MessageLike[]): Uint8Array[] {
+/** A message as frames: one frame, or an array of them (converted from index `from` on; the caller fills the rest). */
+export function toFrames(message: MessageLike | MessageLike[], from = 0): Uint8Array[] {
   if (!Array.isArray(message)) return [toFrame(message)]
   const frames = new Array<Uint8Array>(message.length)
-  for (let i = 0; i < message.length; i++) frames[i] = toFrame(message[i]!)
+  for (let i = from; i < message.length; i++) frames[i] = toFrame(message[i]!)
   return frames
 }
 

@@ -15,7 +15,7 @@ import {
   writeUnsupportedBoolean,
   writeUnsupportedBytes,
 } from "./internal.js"
-import { type MessageLike, toBuffers, toFrames } from "./message.js"
+import { type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
 
 /** The numeric socket types of libzmq, which `socket.type` reports as the `zeromq` package does. */
@@ -666,23 +666,44 @@ export function connectTo(socket: Socket, address: unknown, routingId: Uint8Arra
   state.endpoints += 1
 }
 
-/** @internal `send` of every writable socket. */
-export function sendOn(socket: Socket, message: unknown): Promise<void> {
+/** @internal `send` of every writable socket; `routed` for a ROUTER, whose first frame picks the peer. */
+export function sendOn(socket: Socket, message: unknown, routed = false): Promise<void> {
   if (message === undefined) throw new TypeError("Message must be present")
   const state = stateOf(socket)
   state.validateOpen()
-  const frames = toFrames(message as MessageLike | MessageLike[])
+  let frames: Uint8Array[]
+  if (routed && Array.isArray(message) && typeof message[0] === "string") {
+    frames = toFrames(message, 1)
+    if (message[0] !== state.routeText) {
+      state.routeText = message[0]
+      state.routeBytes = toFrame(message[0])
+    }
+    frames[0] = state.routeBytes!
+  } else frames = toFrames(message as MessageLike | MessageLike[])
   // zeromq sends the parts of an empty array: none.
   if (frames.length === 0) return Promise.resolve()
-  const sent = state.core.send(frames)
-  return sent === SENT ? sent : sent.catch(rethrow)
+  const core = state.core
+  try {
+    if (core.sendNow(frames)) return SENT
+  } catch (err) {
+    return Promise.reject(toZmqError(err))
+  }
+  return new Promise((resolve, reject) => core.sendLater(frames, resolve, (err) => reject(toZmqError(err))))
 }
 
 /** @internal `receive` of every readable socket. */
 export function receiveOn(socket: Socket): Promise<Buffer[]> {
   const state = stateOf(socket)
   state.validateOpen()
-  return state.core.receive().then(toBuffers, rethrow)
+  const core = state.core
+  const frames = core.receiveNow()
+  if (frames !== undefined) return Promise.resolve(toBuffers(frames))
+  return new Promise((resolve, reject) =>
+    core.receiveLater(
+      (received) => resolve(toBuffers(received)),
+      (err) => reject(toZmqError(err)),
+    ),
+  )
 }
 
 /** @internal A receive that an aborted signal withdraws (used by `Proxy.terminate`). */

@@ -380,7 +380,7 @@ export class Router extends Socket {
     connectTo(this, address, routingId)
   }
   send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
+    return sendOn(this, message, true)
   }
   receive(): Promise<Buffer[]> {
     return receiveOn(this)

@@ -170,6 +170,36 @@ describe("the zeromq v6 API surface", () => {
     expect((await Promise.all(receives)).map(([m]) => m!.toString())).toEqual(["1", "2", "3"])
   })
 
+  it("a ROUTER routes by routing ids given as strings, repeated or alternating", async () => {
+    const router = track(new zl.Router())
+    const a = track(new zl.Dealer({ routingId: "peer-a" }))
+    const b = track(new zl.Dealer({ routingId: "peer-b" }))
+    await router.bind("inproc://route-strings")
+    a.connect("inproc://route-strings")
+    b.connect("inproc://route-strings")
+    for (const [to, body] of [
+      ["peer-a", "1"],
+      ["peer-a", "2"],
+      ["peer-b", "3"],
+      ["peer-a", "4"],
+      ["peer-b", "5"],
+    ]) {
+      await router.send([to!, body!])
+    }
+    const bodies = async (dealer: zl.Dealer, n: number) => {
+      const out: string[] = []
+      for (let i = 0; i < n; i++) out.push((await dealer.receive())[0]!.toString())
+      return out
+    }
+    expect(await bodies(a, 3)).toEqual(["1", "2", "4"])
+    expect(await bodies(b, 2)).toEqual(["3", "5"])
+    // The id frame of a received message is a Buffer, as from the zeromq package.
+    await a.send("up")
+    const [id, body] = await router.receive()
+    expect(Buffer.isBuffer(id)).toBe(true)
+    expect([id!.toString(), body!.toString()]).toEqual(["peer-a", "up"])
+  })
+
   it("async iteration ends when the socket closes", async () => {
     const pull = track(new zl.Pull())
     await pull.bind("inproc://iterate")
