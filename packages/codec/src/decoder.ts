@@ -24,6 +24,12 @@ export interface DecoderOptions {
    * means no limit beyond the platform's largest buffer.
    */
   maxMessageSize?: number
+  /**
+   * Allocates the body of a frame that spans input chunks; every octet of it is written before the
+   * frame is delivered, so it need not be zeroed (Node passes `Buffer.allocUnsafeSlow`). Default:
+   * `new Uint8Array(size)`.
+   */
+  allocate?: (size: number) => Uint8Array
 }
 
 /** Decoder states, as erasable constants. */
@@ -41,6 +47,8 @@ type State = (typeof State)[keyof typeof State]
 
 const TWO_POW_32 = 2 ** 32
 const EMPTY = new Uint8Array(0)
+
+const zeroed = (size: number): Uint8Array => new Uint8Array(size)
 
 /**
  * Incremental ZMTP frame decoder over any chunking, 1-octet chunks included.
@@ -64,6 +72,7 @@ export class Decoder {
   private flags = 0
   /** Header octets of a header that spans chunks. */
   private readonly header = new Uint8Array(LONG_HEADER_SIZE)
+  private readonly allocate: (size: number) => Uint8Array
   private headerHave = 0
   private headerNeed = 0
   /** Body of a frame that spans chunks. */
@@ -75,6 +84,7 @@ export class Decoder {
 
   constructor(sink: DecoderSink, options: DecoderOptions = {}) {
     this.sink = sink
+    this.allocate = options.allocate ?? zeroed
     const max = options.maxMessageSize ?? -1
     this.maxSize = max < 0 ? MAX_FRAME_SIZE : Math.min(max, MAX_FRAME_SIZE)
   }
@@ -176,7 +186,7 @@ export class Decoder {
         return end
       }
       try {
-        this.body = new Uint8Array(size)
+        this.body = this.allocate(size)
       } catch {
         // Out of memory for a size the peer declared: drop the peer as libzmq does (ENOMEM in
         // v2_decoder), with a protocol error that fails the decoder rather than a RangeError.

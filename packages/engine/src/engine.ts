@@ -45,6 +45,8 @@ export interface EngineOptions {
   readonly heartbeatTimeToLive?: number
   /** Encoder tuning; Node passes an allocator of unpooled `Buffer`s. */
   readonly encoder?: EncoderOptions
+  /** Allocates the bodies of frames that arrive over several chunks, unzeroed (see `DecoderOptions`). */
+  readonly allocate?: (size: number) => Uint8Array
   /**
    * Runs a callback after the current task, once pending I/O had its turn. Sends made in one task
    * after the first are coalesced and written by this callback. Default `setImmediate` where it exists,
@@ -172,7 +174,10 @@ export class Engine {
       onMessage: (frames) => this.onFrames(frames),
       onCommand: (body) => this.onCommand(body),
     }
-    this.decoder = new Decoder(sink, { maxMessageSize: options.maxMessageSize ?? -1 })
+    this.decoder = new Decoder(sink, {
+      maxMessageSize: options.maxMessageSize ?? -1,
+      ...(options.allocate !== undefined ? { allocate: options.allocate } : {}),
+    })
   }
 
   /** True once the handshake completed and until the connection closes. */

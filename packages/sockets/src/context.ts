@@ -5,7 +5,10 @@ import type { SocketBase } from "./socket-base.js"
 export interface ContextOptions {
   /** The transports sockets of this context can use, besides `inproc://` (always there). */
   readonly transports?: readonly TransportFactory[]
-  /** Allocates encoder batch buffers; Node passes `Buffer.allocUnsafeSlow`. */
+  /**
+   * Allocates the buffers the core fills itself: encoder batches, frame bodies that arrive over
+   * several reads, routing ids. They need not be zeroed; Node passes `Buffer.allocUnsafeSlow`.
+   */
   readonly allocate?: (size: number) => Uint8Array
   /** Log sink handed to the transports. */
   readonly log?: TransportContext["log"]

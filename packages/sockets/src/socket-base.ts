@@ -644,7 +644,9 @@ export abstract class SocketBase implements PipeOwner {
       heartbeatInterval: o.heartbeatInterval,
       heartbeatTimeout: Math.max(o.heartbeatTimeout, 0),
       heartbeatTimeToLive: o.heartbeatTimeToLive,
-      ...(this.context.allocate !== undefined ? { encoder: { allocate: this.context.allocate } } : {}),
+      ...(this.context.allocate !== undefined
+        ? { encoder: { allocate: this.context.allocate }, allocate: this.context.allocate }
+        : {}),
     }
   }
 

@@ -80,16 +80,22 @@ export class FairQueue<K, T> implements Inbox<K, T> {
   /** Sources with items waiting, in the order they are served. */
   private readonly ring = new Deque<Source<K, T>>()
   private count = 0
+  private lastPushed: Source<K, T> | undefined = undefined
 
   get length(): number {
     return this.count
   }
 
   push(key: K, item: T): void {
-    let source = this.sources.get(key)
-    if (source === undefined) {
-      source = { key, items: new Deque(), queued: false, gone: false }
-      this.sources.set(key, source)
+    // A busy peer sends runs of messages: the source of the last push is checked before the map.
+    let source = this.lastPushed
+    if (source === undefined || source.key !== key) {
+      source = this.sources.get(key)
+      if (source === undefined) {
+        source = { key, items: new Deque(), queued: false, gone: false }
+        this.sources.set(key, source)
+      }
+      this.lastPushed = source
     }
     source.items.push(item)
     this.count++
@@ -109,7 +115,7 @@ export class FairQueue<K, T> implements Inbox<K, T> {
     if (source.items.length > 0) this.ring.push(source)
     else {
       source.queued = false
-      if (source.gone) this.sources.delete(source.key)
+      if (source.gone) this.drop(source)
     }
     return item
   }
@@ -118,7 +124,12 @@ export class FairQueue<K, T> implements Inbox<K, T> {
     const source = this.sources.get(key)
     if (source === undefined) return
     if (source.queued) source.gone = true
-    else this.sources.delete(key)
+    else this.drop(source)
+  }
+
+  private drop(source: Source<K, T>): void {
+    this.sources.delete(source.key)
+    if (this.lastPushed === source) this.lastPushed = undefined
   }
 
   /** Sources with state kept (for tests: it must not grow with departed sources). */

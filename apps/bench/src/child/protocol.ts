@@ -25,6 +25,8 @@ export interface TransferSpec {
   /** Exact number of data messages (or round trips); when absent, `durationMs` decides. */
   count?: number
   durationMs: number
+  /** Latency: at least this many round trips, however long they take (the warm-up's JIT tiering). */
+  minTrips?: number
   /** Compare every byte of every message with what was sent (used by the verification pass). */
   verify: boolean
   /** Sample RSS once a second (the soak run). */

@@ -616,7 +616,8 @@ export async function runClient(
     let k = 0
     const cpuStart = process.cpuUsage()
     const deadline = performance.now() + spec.durationMs
-    while (fixed ? n < spec.count! : performance.now() < deadline) {
+    const minTrips = spec.minTrips ?? 0
+    while (fixed ? n < spec.count! : n < minTrips || performance.now() < deadline) {
       if (n === samples.length) {
         const grown = new Float64Array(samples.length * 2)
         grown.set(samples)
