@@ -12,6 +12,7 @@ import { cpus, loadavg, release, totalmem } from "node:os"
 import { join, relative, resolve } from "node:path"
 import { type Cell, type CellResult, type ImplResult, runCell } from "./runner/cell.js"
 import { hasTaskset, killAll } from "./runner/child.js"
+import { writeDocs } from "./runner/docs.js"
 import { htmlReport } from "./runner/html.js"
 import { cells, type Options, parseOptions, USAGE } from "./runner/options.js"
 import { Progress } from "./runner/progress.js"
@@ -99,7 +100,7 @@ async function main(): Promise<number> {
   mkdirSync(outDir, { recursive: true })
   if (options.from !== undefined) {
     try {
-      return rebuild(options.from, outDir, options.jsonOnly) > 0 ? 1 : 0
+      return rebuild(options.from, outDir, options.jsonOnly, options.docsDir) > 0 ? 1 : 0
     } catch (error) {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
       return 2
@@ -119,7 +120,7 @@ async function main(): Promise<number> {
   meta.versions.zlinkBuiltAt = snapshot.zlinkBuiltAt.toISOString()
 
   const matrix = options.matrix ? cells(options) : []
-  const soakImpls = options.soakS > 0 ? options.impls : []
+  const soakImpls = options.soakS > 0 ? options.soakImpls : []
   const progress = new Progress(matrix.length + soakImpls.length, cellEstimate(options), options.jsonOnly)
   if (!options.jsonOnly) {
     process.stderr.write(`${metaLines(meta).join("\n")}\n`)
@@ -209,6 +210,10 @@ async function main(): Promise<number> {
   appendFileSync(jsonlPath, `${JSON.stringify({ kind: "run", ...meta, cells: results.length })}\n`)
 
   const fails = writeReports(meta, results, soaks, outDir, options.jsonOnly, [jsonlPath])
+  if (options.docsDir !== undefined) {
+    const page = writeDocs(resolve(options.docsDir), meta, results, soaks, jsonlPath)
+    if (!options.jsonOnly) process.stdout.write(`Docs: ${relative(process.cwd(), page)}\n`)
+  }
   if (interrupted) return 130
   return fails > 0 ? 1 : 0
 }
@@ -249,7 +254,7 @@ function writeReports(
 }
 
 /** `--from FILE.jsonl`: the reports of an earlier run, rebuilt from its JSON lines (after a change to the report code, or for the docs). */
-function rebuild(file: string, outDir: string, quiet: boolean): number {
+function rebuild(file: string, outDir: string, quiet: boolean, docsDir: string | undefined): number {
   const cells = new Map<string, CellResult>()
   const soaks: SoakResult[] = []
   let meta: RunMeta | undefined
@@ -288,7 +293,12 @@ function rebuild(file: string, outDir: string, quiet: boolean): number {
   }
   if (meta === undefined)
     throw new Error(`${file} has no "run" line (an interrupted run): nothing to rebuild from`)
-  return writeReports(meta, [...cells.values()], soaks, outDir, quiet, [])
+  const fails = writeReports(meta, [...cells.values()], soaks, outDir, quiet, [])
+  if (docsDir !== undefined) {
+    const page = writeDocs(resolve(docsDir), meta, [...cells.values()], soaks, file)
+    if (!quiet) process.stdout.write(`Docs: ${relative(process.cwd(), page)}\n`)
+  }
+  return fails
 }
 
 process.exitCode = await main()

@@ -289,20 +289,86 @@ function htmlTable(table: Table): string {
   return `<h3>${esc(table.title)}</h3><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
+/** The classes the charts use, in the page and inside each standalone SVG file. */
+const CHART_CSS = `
+.ct{font:600 13px system-ui,sans-serif;fill:#111827} .cu{font:11px system-ui,sans-serif;fill:#6b7280}
+.ax{font:10.5px system-ui,sans-serif;fill:#374151} .note{font:600 10.5px system-ui,sans-serif;fill:#1e40af}
+.g1{stroke:#d1d5db;stroke-width:1} .g2{stroke:#f3f4f6;stroke-width:1} .axis{stroke:#6b7280} .wh{stroke:#111827;stroke-width:1}
+.fail{font:700 14px system-ui,sans-serif;fill:#dc2626}
+`
+
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#111827;max-width:1200px}
 h1{font-size:22px;margin:0 0 8px} h2{font-size:18px;margin:28px 0 8px} h3{font-size:14px;margin:18px 0 6px}
 .meta{color:#374151;margin:2px 0} code{background:#f3f4f6;padding:1px 4px;border-radius:3px}
 .charts{display:flex;flex-wrap:wrap;gap:8px 16px} .pair{border-top:1px solid #e5e7eb;padding-top:6px;margin-top:10px}
-svg{background:#fff} .ct{font:600 13px system-ui,sans-serif;fill:#111827} .cu{font:11px system-ui,sans-serif;fill:#6b7280}
-.ax{font:10.5px system-ui,sans-serif;fill:#374151} .note{font:600 10.5px system-ui,sans-serif;fill:#1e40af}
-.g1{stroke:#d1d5db;stroke-width:1} .g2{stroke:#f3f4f6;stroke-width:1} .axis{stroke:#6b7280} .wh{stroke:#111827;stroke-width:1}
-.fail{font:700 14px system-ui,sans-serif;fill:#dc2626}
-table{border-collapse:collapse;font-size:12.5px;margin-bottom:8px} th,td{padding:3px 8px;border-bottom:1px solid #e5e7eb;white-space:nowrap}
+svg{background:#fff}${CHART_CSS}table{border-collapse:collapse;font-size:12.5px;margin-bottom:8px} th,td{padding:3px 8px;border-bottom:1px solid #e5e7eb;white-space:nowrap}
 th{background:#f9fafb;text-align:left} .r{text-align:right} .bad{color:#dc2626;font-weight:600}
 .met{color:#15803d;font-weight:600} .missed{color:#dc2626;font-weight:600} .nm{color:#6b7280;font-weight:600}
 li{margin:3px 0}
 `
+
+/** The pattern/transport pairs of a run, in the order they ran. */
+function pairsOf(cells: CellResult[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  for (const c of cells) {
+    if (!pairs.some(([p, t]) => p === c.cell.pattern && t === c.cell.transport))
+      pairs.push([c.cell.pattern, c.cell.transport])
+  }
+  return pairs
+}
+
+/** One chart as a file of its own. */
+export interface ChartFile {
+  /** File name, e.g. `pair-tcp-throughput.svg`. */
+  name: string
+  title: string
+  /** Pattern and transport, or undefined for the soak chart. */
+  pair: [string, string] | undefined
+  svg: string
+}
+
+/** Makes an inline chart standalone: a white background and its own style sheet. */
+function standalone(svg: string): string {
+  const end = svg.indexOf(">") + 1
+  return `${svg.slice(0, end)}<style>${CHART_CSS}</style><rect width="100%" height="100%" fill="#fff"/>${svg.slice(end)}`
+}
+
+/** Every chart of the HTML report as standalone SVG, for the docs (`--docs`). */
+export function chartFiles(cells: CellResult[], soaks: SoakResult[]): ChartFile[] {
+  const files: ChartFile[] = []
+  for (const pair of pairsOf(cells)) {
+    const [pattern, transport] = pair
+    const base = `${pattern}-${transport}`.toLowerCase()
+    const of = (mode: string) =>
+      cells.some((c) => c.cell.mode === mode && c.cell.pattern === pattern && c.cell.transport === transport)
+    if (of("throughput")) {
+      files.push({
+        name: `${base}-throughput.svg`,
+        title: `${pattern} ${transport}: throughput`,
+        pair,
+        svg: standalone(throughputChart(pattern, transport, cells)),
+      })
+    }
+    if (of("latency")) {
+      files.push({
+        name: `${base}-latency.svg`,
+        title: `${pattern} ${transport}: latency`,
+        pair,
+        svg: standalone(latencyChart(pattern, transport, cells)),
+      })
+    }
+  }
+  const soak = soakChart(soaks)
+  if (soak)
+    files.push({
+      name: "soak.svg",
+      title: "Memory soak: RSS over time",
+      pair: undefined,
+      svg: standalone(soak),
+    })
+  return files
+}
 
 export function htmlReport(meta: RunMeta, cells: CellResult[], soaks: SoakResult[]): string {
   const out: string[] = [
@@ -332,11 +398,7 @@ export function htmlReport(meta: RunMeta, cells: CellResult[], soaks: SoakResult
     for (const f of fails) out.push(`<li><b>${esc(f.label)}</b>, ${esc(f.impl)}: ${esc(f.reason)}</li>`)
     out.push("</ul>")
   }
-  const pairs: Array<[string, string]> = []
-  for (const c of cells) {
-    if (!pairs.some(([p, t]) => p === c.cell.pattern && t === c.cell.transport))
-      pairs.push([c.cell.pattern, c.cell.transport])
-  }
+  const pairs = pairsOf(cells)
   if (pairs.length > 0) out.push("<h2>Charts</h2>")
   for (const [pattern, transport] of pairs) {
     out.push(`<div class="pair"><div class="charts">`)
@@ -363,7 +425,7 @@ export function htmlReport(meta: RunMeta, cells: CellResult[], soaks: SoakResult
     "<h2>Columns</h2><ul>",
     "<li><b>msg/s</b>: data messages received per second, from the first to the end marker, median of the repetitions. <b>MB/s</b>: msg/s times the size (10^6 bytes).</li>",
     "<li><b>cpu us/msg</b>: user + system CPU time of both processes (sender from its first send to the end of the transfer, receiver from its first message to the end marker), divided by the messages; inproc: the one process.</li>",
-    "<li><b>RSS MB</b>: peak resident set size of each process of the cell (sender/receiver or echo/client), from process.resourceUsage().maxRSS.</li>",
+    "<li><b>RSS MB</b>: peak resident set size of each process of the cell (sender/receiver or echo/client), VmHWM from /proc/self/status.</li>",
     "<li><b>latency</b>: round trip / 2 of one message through an echo, in microseconds: average, median (p50), 99th percentile. <b>cpu us/rt</b>: CPU per round trip, both sides.</li>",
     "</ul></body></html>",
   )

@@ -34,12 +34,16 @@ export interface Options {
   modes: Mode[]
   layouts: Layout[]
   impls: Impl[]
+  /** The implementations of the soak (`--impls`, else zlink). */
+  soakImpls: Impl[]
   reps: number
   durationMs: number
   warmupMs: number
   count?: number
   timeoutMs: number
   jsonOnly: boolean
+  /** `--docs DIR`: also write the run as DIR/benchmarks.md with its charts (see `docs.ts`). */
+  docsDir?: string
   outDir?: string
   /** Rebuild the reports of an earlier run from its JSON lines instead of running. */
   from?: string
@@ -76,6 +80,9 @@ Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
   --out DIR              where reports go (default apps/bench/bench-results)
   --from FILE.jsonl      rebuild the HTML and Markdown of an earlier run from its
                          JSON lines (nothing is run)
+  --docs DIR             also write the run as DIR/benchmarks.md, its charts as SVG
+                         files and its JSON lines in DIR/benchmarks/ (the text above
+                         the page's marker line is kept)
   --soak S               memory check: PUSH_PULL over tcp at full speed for S seconds,
                          RSS sampled every second (zlink unless --impls says otherwise);
                          alone it skips the matrix, add --full or --matrix to run both
@@ -150,6 +157,7 @@ export function parseOptions(argv: string[]): Options | "help" {
       "json-only": { type: "boolean", default: false },
       out: { type: "string" },
       from: { type: "string" },
+      docs: { type: "string" },
       soak: { type: "string" },
       "soak-warmup": { type: "string" },
       help: { type: "boolean", default: false },
@@ -171,7 +179,9 @@ export function parseOptions(argv: string[]): Options | "help" {
     sizes: sizes ?? (full ? ALL_SIZES : QUICK.sizes),
     modes: pick(values.modes, ALL_MODES, "mode", loose) ?? ALL_MODES,
     layouts: pick(values.layouts, ALL_LAYOUTS, "layout", loose) ?? ALL_LAYOUTS,
-    impls: pick(values.impls, ALL_IMPLS, "implementation", loose) ?? (soakS > 0 ? ["zlink"] : ALL_IMPLS),
+    impls: pick(values.impls, ALL_IMPLS, "implementation", loose) ?? ALL_IMPLS,
+    // The memory target is zlink's: the soak runs zeromq only when asked.
+    soakImpls: pick(values.impls, ALL_IMPLS, "implementation", loose) ?? ["zlink"],
     reps: Math.round(positive(values.reps, "reps") ?? 3),
     durationMs: durationS * 1000,
     warmupMs: (values.warmup === undefined ? durationS : nonNegative(values.warmup, "warmup")) * 1000,
@@ -180,6 +190,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     jsonOnly: values["json-only"] === true,
     ...(values.out === undefined ? {} : { outDir: values.out }),
     ...(values.from === undefined ? {} : { from: values.from }),
+    ...(values.docs === undefined ? {} : { docsDir: values.docs }),
     soakS,
     soakWarmupS: positive(values["soak-warmup"], "soak-warmup") ?? 10,
     matrix: soakS === 0 || full || values.matrix === true,
