@@ -189,6 +189,7 @@ async function main(): Promise<number> {
       impl,
       seconds: options.soakS,
       warmupSeconds: options.soakWarmupS,
+      maxWarmupSeconds: options.soakWarmupMaxS,
       size: options.sizes[0] ?? 64,
       worker,
       onStep: (text) => progress.step(text),

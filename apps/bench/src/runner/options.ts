@@ -50,6 +50,8 @@ export interface Options {
   /** Seconds of the soak run; 0 for none. */
   soakS: number
   soakWarmupS: number
+  /** The longest warm-up of the soak (it ends earlier once V8 stops resizing its heap). */
+  soakWarmupMaxS: number
   /** Run the matrix (false for a soak-only run). */
   matrix: boolean
   /** The command line, for the reports. */
@@ -86,7 +88,11 @@ Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
   --soak S               memory check: PUSH_PULL over tcp at full speed for S seconds,
                          RSS sampled every second (zlink unless --impls says otherwise);
                          alone it skips the matrix, add --full or --matrix to run both
-  --soak-warmup S        seconds before the RSS baseline (default 10)
+  --soak S               (the run lasts S plus the longest warm-up; S seconds or more
+                         are measured after the warm-up)
+  --soak-warmup S        shortest warm-up before the RSS baseline (default 10)
+  --soak-warmup-max S    longest warm-up: it ends once V8 has stopped resizing its
+                         heap in both processes, at the latest after S (default 60)
   --help
 `
 
@@ -160,6 +166,7 @@ export function parseOptions(argv: string[]): Options | "help" {
       docs: { type: "string" },
       soak: { type: "string" },
       "soak-warmup": { type: "string" },
+      "soak-warmup-max": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -193,6 +200,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     ...(values.docs === undefined ? {} : { docsDir: values.docs }),
     soakS,
     soakWarmupS: positive(values["soak-warmup"], "soak-warmup") ?? 10,
+    soakWarmupMaxS: nonNegative(values["soak-warmup-max"], "soak-warmup-max") ?? 60,
     matrix: soakS === 0 || full || values.matrix === true,
     command: ["pnpm bench", ...argv].join(" "),
   }

@@ -1,7 +1,16 @@
 /**
- * The memory check: PUSH_PULL over tcp at full speed for a while, sender and receiver on their own
- * cores, each sampling its RSS once a second from inside its hot loop. After the warm-up, the median
- * of the first five samples is the baseline and the median of the last five the final figure; the
+ * The memory check: PUSH_PULL over tcp at full speed, sender and receiver on their own cores, each
+ * sampling its RSS and V8 heap once a second from inside its hot loop.
+ *
+ * The warm-up lasts at least `warmupSeconds` and goes on while V8 is still resizing its heap: it
+ * ends a second after the last change of either process's heap reservation (`heapTotal`), at the
+ * latest after `maxWarmupSeconds`. V8 grows the young generation in steps (up to 2 x 16 MB
+ * semi-spaces on Node 20) as objects survive collections, and a process that allocates little may
+ * take tens of seconds to reach the size a busier one reaches at once; that step is sizing, not a
+ * leak. A leak keeps growing the reservation (the warm-up then ends at its limit and the growth
+ * shows) or grows memory outside the JS heap, which never delays the warm-up. The run lasts
+ * `maxWarmupSeconds + seconds`, so at least `seconds` are measured: the baseline is the median of
+ * the first five samples after the warm-up and the final figure the median of the last five; the
  * growth between them should stay under 10%.
  */
 import type { Impl, RssSample, TransferSpec } from "../child/protocol.js"
@@ -23,8 +32,12 @@ export interface SoakResult {
   impl: Impl
   status: "ok" | "FAILED"
   reason?: string
+  /** Seconds measured at least, after the warm-up. */
   seconds: number
+  /** When the warm-up ended (seconds from the start). */
   warmupSeconds: number
+  /** The warm-up ran into its limit: V8 was still resizing its heap. */
+  warmupCapped?: boolean
   size: number
   messages?: number
   msgsPerSec?: number
@@ -32,6 +45,17 @@ export interface SoakResult {
 }
 
 const MB = 1 << 20
+
+/** When the warm-up ends: see the file comment. */
+export function warmupEnd(lists: RssSample[][], minimum: number, maximum: number): number {
+  let last = 0
+  for (const samples of lists) {
+    for (let i = 1; i < samples.length; i++) {
+      if (samples[i]!.heapTotal !== samples[i - 1]!.heapTotal) last = Math.max(last, samples[i]!.t)
+    }
+  }
+  return Math.round(Math.min(maximum, Math.max(minimum, last + 1)) * 10) / 10
+}
 
 function analyse(samples: RssSample[], warmup: number): SoakProcess {
   const after = samples.filter((s) => s.t >= warmup)
@@ -55,21 +79,23 @@ export async function runSoak(options: {
   impl: Impl
   seconds: number
   warmupSeconds: number
+  maxWarmupSeconds: number
   size: number
   worker: string
   onStep?(text: string): void
 }): Promise<SoakResult> {
   const { impl, seconds, size } = options
-  const warmup = Math.min(options.warmupSeconds, seconds / 3)
-  const base = { impl, seconds, warmupSeconds: warmup, size }
+  const maxWarmup = Math.max(options.warmupSeconds, options.maxWarmupSeconds)
+  const total = maxWarmup + seconds
+  const base = { impl, seconds, warmupSeconds: maxWarmup, size }
   const receiver = new Child(options.worker, impl, 0, `${impl} soak receiver`)
   const sender = new Child(options.worker, impl, 1, `${impl} soak sender`)
-  const limit = seconds * 1000 + 60_000
+  const limit = total * 1000 + 60_000
   const spec: TransferSpec = {
     pattern: "PUSH_PULL",
     transport: "tcp",
     size,
-    durationMs: seconds * 1000,
+    durationMs: total * 1000,
     verify: false,
     sampleRss: true,
   }
@@ -78,7 +104,7 @@ export async function runSoak(options: {
     const endpoint = await within(receiver.call("recv.prepare", spec), 10_000, "binding the receiver")
     await within(sender.call("send.prepare", { ...spec, endpoint }), 10_000, "connecting the sender")
     await within(receiver.call("recv.synced", null), 10_000, "waiting for the connection")
-    options.onStep?.(`${impl}: ${seconds} s at full speed`)
+    options.onStep?.(`${impl}: ${total} s at full speed`)
     const [sent, received] = await within(
       Promise.all([sender.call("send.run", null), receiver.call("recv.result", null)]),
       limit,
@@ -86,14 +112,19 @@ export async function runSoak(options: {
     )
     const finish = await within(sender.call("send.finish", null), 10_000, "finishing the sender")
     if (sent.sent !== received.received) throw new Error(`sent ${sent.sent}, received ${received.received}`)
+    const senderSamples = finish.rss ?? []
+    const receiverSamples = received.rss ?? []
+    const warmup = warmupEnd([senderSamples, receiverSamples], options.warmupSeconds, maxWarmup)
     return {
       ...base,
+      warmupSeconds: warmup,
+      ...(warmup >= maxWarmup && maxWarmup > options.warmupSeconds ? { warmupCapped: true } : {}),
       status: "ok",
       messages: received.received,
       msgsPerSec: received.received / received.seconds,
       processes: {
-        sender: analyse(finish.rss ?? [], warmup),
-        receiver: analyse(received.rss ?? [], warmup),
+        sender: analyse(senderSamples, warmup),
+        receiver: analyse(receiverSamples, warmup),
       },
     }
   } catch (error) {
