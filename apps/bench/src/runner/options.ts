@@ -200,7 +200,10 @@ export function parseOptions(argv: string[]): Options | "help" {
     ...(values.docs === undefined ? {} : { docsDir: values.docs }),
     soakS,
     soakWarmupS: positive(values["soak-warmup"], "soak-warmup") ?? 10,
-    soakWarmupMaxS: nonNegative(values["soak-warmup-max"], "soak-warmup-max") ?? 60,
+    soakWarmupMaxS:
+      values["soak-warmup-max"] === undefined
+        ? 60
+        : nonNegative(values["soak-warmup-max"], "soak-warmup-max"),
     matrix: soakS === 0 || full || values.matrix === true,
     command: ["pnpm bench", ...argv].join(" "),
   }
