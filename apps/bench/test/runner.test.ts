@@ -1,0 +1,141 @@
+/**
+ * The runner's own logic, without running a benchmark: option parsing and the matrix it gives, the
+ * soak's warm-up rule, and the target checks the report prints.
+ */
+import { describe, expect, it } from "vitest"
+import type { RssSample } from "../src/child/protocol.js"
+import type { CellResult, ImplResult } from "../src/runner/cell.js"
+import { cells, type Options, parseOptions, parseSize } from "../src/runner/options.js"
+import { targets } from "../src/runner/report.js"
+import { type SoakResult, warmupEnd } from "../src/runner/soak.js"
+
+function options(argv: string[]): Options {
+  const parsed = parseOptions(argv)
+  if (parsed === "help") throw new Error("help")
+  return parsed
+}
+
+describe("options", () => {
+  it("runs the quick matrix with both implementations by default", () => {
+    const o = options([])
+    expect(o.impls).toEqual(["zlink", "zeromq"])
+    expect(o.matrix).toBe(true)
+    expect(o.soakS).toBe(0)
+    expect(cells(o)).toHaveLength(64)
+  })
+
+  it("--full runs all 288 cells; with --soak it keeps both implementations in the matrix", () => {
+    const o = options(["--full", "--soak", "60"])
+    expect(cells(o)).toHaveLength(288)
+    expect(o.matrix).toBe(true)
+    expect(o.impls).toEqual(["zlink", "zeromq"])
+    expect(o.soakImpls).toEqual(["zlink"])
+    expect(o.soakS).toBe(60)
+    expect(o.soakWarmupS).toBe(10)
+    expect(o.soakWarmupMaxS).toBe(60)
+  })
+
+  it("--soak alone skips the matrix; --impls applies to both", () => {
+    const o = options(["--soak", "30", "--impls", "zlink,zeromq", "--soak-warmup-max", "0"])
+    expect(o.matrix).toBe(false)
+    expect(o.soakImpls).toEqual(["zlink", "zeromq"])
+    expect(o.soakWarmupMaxS).toBe(0)
+  })
+
+  it("parses sizes with suffixes and refuses bad values", () => {
+    expect(["64", "1k", "256k", "1m"].map(parseSize)).toEqual([64, 1024, 262144, 1048576])
+    expect(() => options(["--reps", "0"])).toThrow(/--reps/)
+    expect(() => options(["--soak-warmup-max", "-1"])).toThrow(/--soak-warmup-max/)
+    expect(() => options(["--patterns", "PAIR,NOPE"])).toThrow(/NOPE/)
+  })
+})
+
+function sample(t: number, heapTotal: number, rss = 80 << 20): RssSample {
+  return { t, rss, heapTotal, heapUsed: 10 << 20, arrayBuffers: 0 }
+}
+
+describe("the soak's warm-up", () => {
+  const flat = Array.from({ length: 60 }, (_, t) => sample(t, 38 << 20))
+
+  it("is the minimum when V8 never resizes its heap", () => {
+    expect(warmupEnd([flat, flat], 10, 60)).toBe(10)
+  })
+
+  it("ends a second after the last change of either process's heap reservation", () => {
+    const late = flat.map((s) => (s.t >= 42 ? { ...s, heapTotal: 40 << 20 } : s))
+    expect(warmupEnd([flat, late], 10, 60)).toBe(43)
+  })
+
+  it("stops at its limit while the reservation keeps growing", () => {
+    const growing = flat.map((s) => ({ ...s, heapTotal: (20 + s.t) << 20 }))
+    expect(warmupEnd([growing, flat], 10, 30)).toBe(30)
+  })
+})
+
+function result(impl: "zlink" | "zeromq", fields: Partial<ImplResult>): ImplResult {
+  return { impl, status: "ok", reps: [], rssMB: {}, ...fields }
+}
+
+function throughput(pattern: string, transport: string, size: number, zl: number, zq: number): CellResult {
+  return {
+    cell: { pattern, transport, size, mode: "throughput", layout: "2core" } as CellResult["cell"],
+    results: [
+      result("zlink", { msgsPerSec: zl, cpuUsPerMsg: 1 }),
+      result("zeromq", { msgsPerSec: zq, cpuUsPerMsg: 10 }),
+    ],
+    seconds: 1,
+  }
+}
+
+function soak(growth: Record<string, number>, capped = false): SoakResult {
+  const processes: SoakResult["processes"] = {}
+  for (const [role, pct] of Object.entries(growth)) {
+    processes[role] = {
+      baselineMB: 80,
+      finalMB: 80 * (1 + pct / 100),
+      peakMB: 90,
+      growthPct: pct,
+      heapBaselineMB: 10,
+      heapFinalMB: 10,
+      samples: [],
+    }
+  }
+  return {
+    impl: "zlink",
+    status: "ok",
+    seconds: 60,
+    warmupSeconds: capped ? 60 : 12,
+    ...(capped ? { warmupCapped: true } : {}),
+    size: 64,
+    processes,
+  }
+}
+
+describe("the target checks", () => {
+  it("name the worst cell, and pass only when every cell passes", () => {
+    const run = [
+      throughput("PAIR", "tcp", 64, 2e6, 1e5),
+      throughput("PUSH_PULL", "ipc", 1024, 3.9e5, 1e5),
+      throughput("PAIR", "inproc", 64, 6e6, 1e5),
+    ]
+    const [small, , inproc] = targets(run, [])
+    expect(small).toMatchObject({ status: "missed" })
+    expect(small!.detail).toBe("1/2 cells meet it; worst: PUSH_PULL ipc 1 KiB throughput at 3.90x")
+    expect(inproc).toMatchObject({ status: "met" })
+  })
+
+  it("report a target without cells as not measured", () => {
+    const checks = targets([throughput("PAIR", "tcp", 64, 2e6, 1e5)], [])
+    expect(checks[1]).toMatchObject({ status: "not measured" })
+    expect(checks.at(-1)).toMatchObject({ status: "not measured", detail: "run with --soak 60" })
+  })
+
+  it("judge the soak on the larger growth, and say when the warm-up hit its limit", () => {
+    const met = targets([], [soak({ sender: 0.2, receiver: 9.9 })]).at(-1)!
+    expect(met.status).toBe("met")
+    expect(met.detail).toBe("60 s measured after a warm-up of 12 s: sender 0.2%, receiver 9.9%")
+    const missed = targets([], [soak({ sender: 12, receiver: 0 }, true)]).at(-1)!
+    expect(missed.status).toBe("missed")
+    expect(missed.detail).toContain("(its limit: V8 was still resizing its heap)")
+  })
+})
