@@ -17,19 +17,17 @@ import { htmlReport } from "./runner/html.js"
 import { cells, type Options, parseOptions, USAGE } from "./runner/options.js"
 import { Progress } from "./runner/progress.js"
 import {
+  allTables,
   cellLabel,
   failures,
   jsonRecords,
-  latencyTable,
   markdownReport,
   metaLines,
   type RunMeta,
   renderText,
-  soakTable,
   summaryLine,
   targets,
   targetsText,
-  throughputTable,
 } from "./runner/report.js"
 import { makeSnapshot, packageDir } from "./runner/snapshot.js"
 import { runSoak, type SoakResult } from "./runner/soak.js"
@@ -238,7 +236,7 @@ function writeReports(
   const fails = failures(results, soaks)
   if (!quiet) {
     const out: string[] = [""]
-    for (const table of [throughputTable(results), latencyTable(results), soakTable(soaks)]) {
+    for (const table of allTables(results, soaks)) {
       const text = renderText(table)
       if (text) out.push(text)
     }

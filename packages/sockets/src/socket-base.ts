@@ -330,18 +330,16 @@ export abstract class SocketBase implements PipeOwner {
    * call {@link receiveLater} then.
    */
   receiveNow(): Uint8Array[] | undefined {
-    if (
-      this.isClosed ||
-      this.receivers.length > 0 ||
-      this.inbox.length === 0 ||
-      this.streak + 1 >= YIELD_EVERY ||
-      !this.receivable ||
-      !this.xcanReceive()
-    ) {
+    if (this.isClosed || this.streak + 1 >= YIELD_EVERY || !this.receivable || !this.canTakeNow()) {
       return undefined
     }
     this.streak++
     return this.takeNext()
+  }
+
+  /** A message waits, no earlier receive is queued, and the pattern lets one be taken. */
+  private canTakeNow(): boolean {
+    return this.receivers.length === 0 && this.inbox.length > 0 && this.xcanReceive()
   }
 
   /** `receive` with callbacks instead of a promise: exactly one of them is called, now or later. */
@@ -358,7 +356,7 @@ export abstract class SocketBase implements PipeOwner {
       reject(socketError("ENOTSUP", `a ${this.type} socket cannot receive`))
       return
     }
-    if (this.receivers.length === 0 && this.inbox.length > 0 && this.xcanReceive()) {
+    if (this.canTakeNow()) {
       this.completeNow(resolve, this.takeNext())
       return
     }

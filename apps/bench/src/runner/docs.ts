@@ -8,16 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from "node:path"
 import type { CellResult } from "./cell.js"
 import { chartFiles } from "./html.js"
-import {
-  failures,
-  latencyTable,
-  metaLines,
-  type RunMeta,
-  renderMarkdown,
-  soakTable,
-  targets,
-  throughputTable,
-} from "./report.js"
+import { allTables, failures, metaLines, type RunMeta, renderMarkdown, targets } from "./report.js"
 import type { SoakResult } from "./soak.js"
 
 export const DOCS_MARKER =
@@ -79,7 +70,7 @@ export function writeDocs(
     out.push(`![${chart.title}](benchmarks/${chart.name})`, "")
   }
   out.push("## Tables", "")
-  for (const table of [throughputTable(cells), latencyTable(cells), soakTable(soaks)]) {
+  for (const table of allTables(cells, soaks)) {
     const md = renderMarkdown(table)
     if (md) out.push(md)
   }

@@ -6,16 +6,14 @@
 import type { Impl } from "../child/protocol.js"
 import type { CellResult } from "./cell.js"
 import {
+  allTables,
   failures,
   implResult,
-  latencyTable,
   metaLines,
   type RunMeta,
   ratio,
-  soakTable,
   type Table,
   targets,
-  throughputTable,
 } from "./report.js"
 import type { SoakResult } from "./soak.js"
 import { formatNumber, formatRate, formatRatio, formatSize } from "./stats.js"
@@ -318,6 +316,13 @@ function pairsOf(cells: CellResult[]): Array<[string, string]> {
   return pairs
 }
 
+/** Whether the run has cells of this pattern, transport and mode. */
+function hasCells(cells: CellResult[], pattern: string, transport: string, mode: string): boolean {
+  return cells.some(
+    (c) => c.cell.mode === mode && c.cell.pattern === pattern && c.cell.transport === transport,
+  )
+}
+
 /** One chart as a file of its own. */
 export interface ChartFile {
   /** File name, e.g. `pair-tcp-throughput.svg`. */
@@ -340,9 +345,7 @@ export function chartFiles(cells: CellResult[], soaks: SoakResult[]): ChartFile[
   for (const pair of pairsOf(cells)) {
     const [pattern, transport] = pair
     const base = `${pattern}-${transport}`.toLowerCase()
-    const of = (mode: string) =>
-      cells.some((c) => c.cell.mode === mode && c.cell.pattern === pattern && c.cell.transport === transport)
-    if (of("throughput")) {
+    if (hasCells(cells, pattern, transport, "throughput")) {
       files.push({
         name: `${base}-throughput.svg`,
         title: `${pattern} ${transport}: throughput`,
@@ -350,7 +353,7 @@ export function chartFiles(cells: CellResult[], soaks: SoakResult[]): ChartFile[
         svg: standalone(throughputChart(pattern, transport, cells)),
       })
     }
-    if (of("latency")) {
+    if (hasCells(cells, pattern, transport, "latency")) {
       files.push({
         name: `${base}-latency.svg`,
         title: `${pattern} ${transport}: latency`,
@@ -402,25 +405,14 @@ export function htmlReport(meta: RunMeta, cells: CellResult[], soaks: SoakResult
   if (pairs.length > 0) out.push("<h2>Charts</h2>")
   for (const [pattern, transport] of pairs) {
     out.push(`<div class="pair"><div class="charts">`)
-    if (
-      cells.some(
-        (c) => c.cell.mode === "throughput" && c.cell.pattern === pattern && c.cell.transport === transport,
-      )
-    ) {
+    if (hasCells(cells, pattern, transport, "throughput"))
       out.push(throughputChart(pattern, transport, cells))
-    }
-    if (
-      cells.some(
-        (c) => c.cell.mode === "latency" && c.cell.pattern === pattern && c.cell.transport === transport,
-      )
-    ) {
-      out.push(latencyChart(pattern, transport, cells))
-    }
+    if (hasCells(cells, pattern, transport, "latency")) out.push(latencyChart(pattern, transport, cells))
     out.push("</div></div>")
   }
   if (soaks.length > 0) out.push("<h2>Memory</h2>", soakChart(soaks))
   out.push("<h2>Tables</h2>")
-  out.push(htmlTable(throughputTable(cells)), htmlTable(latencyTable(cells)), htmlTable(soakTable(soaks)))
+  out.push(...allTables(cells, soaks).map(htmlTable))
   out.push(
     "<h2>Columns</h2><ul>",
     "<li><b>msg/s</b>: data messages received per second, from the first to the end marker, median of the repetitions. <b>MB/s</b>: msg/s times the size (10^6 bytes).</li>",

@@ -187,6 +187,11 @@ export function latencyTable(cells: CellResult[]): Table {
   }
 }
 
+/** Every table of a run, in the order the reports show them. */
+export function allTables(cells: CellResult[], soaks: SoakResult[]): Table[] {
+  return [throughputTable(cells), latencyTable(cells), soakTable(soaks)]
+}
+
 export function soakTable(soaks: SoakResult[]): Table {
   const rows: string[][] = []
   for (const s of soaks) {
@@ -427,7 +432,7 @@ export function markdownReport(meta: RunMeta, cells: CellResult[], soaks: SoakRe
     "Ratios are zlink / zeromq: above 1 is faster for throughput, below 1 is faster for latency and CPU.",
   )
   out.push("")
-  for (const table of [throughputTable(cells), latencyTable(cells), soakTable(soaks)]) {
+  for (const table of allTables(cells, soaks)) {
     const md = renderMarkdown(table)
     if (md) out.push(md)
   }
