@@ -9,7 +9,8 @@ import { ascii, text } from "./helpers.js"
 
 /** The trie's root node, to check that removals prune what no longer leads to a topic. */
 function rootChildren(trie: SubscriptionTrie | PipeTrie<object>): number {
-  const root = (trie as unknown as { root: { children: Map<number, unknown> | undefined } }).root
+  const root = (trie as unknown as { tree: { root: { children: Map<number, unknown> | undefined } } }).tree
+    .root
   return root.children?.size ?? 0
 }
 
@@ -199,6 +200,85 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const key = (bytes: Uint8Array): string => [...bytes].join(",")
 const isPrefix = (topic: Uint8Array, data: Uint8Array): boolean =>
   topic.length <= data.length && topic.every((b, i) => data[i] === b)
+
+/** Every node of a trie, and the octets its labels hold, walked without recursion. */
+function shape(trie: SubscriptionTrie | PipeTrie<object>): {
+  nodes: number
+  octets: number
+  backing: number
+} {
+  interface Node {
+    label: Uint8Array
+    children: Map<number, Node> | undefined
+  }
+  const root = (trie as unknown as { tree: { root: Node } }).tree.root
+  let nodes = 0
+  let octets = 0
+  let backing = 0
+  const stack = [root]
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    nodes++
+    octets += node.label.length
+    backing += node.label.buffer.byteLength
+    if (node.children !== undefined) stack.push(...node.children.values())
+  }
+  return { nodes, octets, backing }
+}
+
+describe("tries with topics a hostile peer sends", () => {
+  const MB = 1 << 20
+  const long = (length: number, fill = 0x61): Uint8Array => new Uint8Array(length).fill(fill)
+
+  it("a 1 MB topic is one node holding its octets once, and every operation on it returns", () => {
+    const subs = new SubscriptionTrie()
+    const topic = long(MB)
+    expect(subs.add(topic)).toBe(true)
+    expect(shape(subs)).toEqual({ nodes: 2, octets: MB, backing: MB })
+    expect(subs.matches(long(MB + 1))).toBe(true)
+    expect(subs.matches(long(MB - 1))).toBe(false)
+    expect(subs.topicsList().map((t) => t.length)).toEqual([MB])
+    expect(subs.remove(topic)).toBe(true)
+    expect(shape(subs)).toEqual({ nodes: 1, octets: 0, backing: 0 })
+
+    const pipes = new PipeTrie<Pipe>()
+    const pipe = { name: "a" }
+    expect(pipes.add(topic, pipe)).toBe(true)
+    expect(matched(pipes, "a".repeat(MB))).toEqual(["a"])
+    const gone: number[] = []
+    expect(pipes.removePipe(pipe, (t) => gone.push(t.length)).map((t) => t.length)).toEqual([MB])
+    expect(gone).toEqual([MB])
+    expect(shape(pipes).nodes).toBe(1)
+  })
+
+  it("topics splitting a long edge copy only their own octets, and a removal keeps no stale buffer", () => {
+    const trie = new SubscriptionTrie()
+    trie.add(long(MB))
+    // Every prefix length from 1 to 1,000 splits the long edge once more.
+    for (let length = 1; length <= 1000; length++) trie.add(long(length))
+    expect(shape(trie).octets).toBe(MB)
+    // The long topic's node still views its one copy; each split node holds a copy of its own octet.
+    expect(shape(trie).backing).toBe(MB + 1000)
+    trie.remove(long(MB))
+    // The million octets are released with the long topic.
+    expect(shape(trie)).toEqual({ nodes: 1001, octets: 1000, backing: 1000 })
+    for (let length = 1; length <= 1000; length++) expect(trie.matches(long(length))).toBe(true)
+    for (let length = 1; length <= 1000; length++) trie.remove(long(length))
+    expect(shape(trie)).toEqual({ nodes: 1, octets: 0, backing: 0 })
+  })
+
+  it("a subscriber leaving costs its own subscriptions: 10,000 other pipes' topics are not visited", () => {
+    const trie = new PipeTrie<Pipe>()
+    for (let i = 0; i < 10_000; i++) trie.add(ascii(`topic-${i}`), { name: `p${i}` })
+    const leaving = { name: "leaving" }
+    trie.add(ascii("topic-1"), leaving)
+    trie.add(ascii("mine"), leaving)
+    const gone: string[] = []
+    expect(trie.removePipe(leaving, (t) => gone.push(text(t))).map(text)).toEqual(["topic-1", "mine"])
+    expect(gone).toEqual(["mine"])
+    expect(matched(trie, "topic-1")).toEqual(["p1"])
+    expect(trie.removePipe(leaving)).toEqual([])
+  })
+})
 
 describe("tries against a naive implementation (fast-check, 5,000 runs)", () => {
   it("SubscriptionTrie: add/remove results, matches and topicsList agree with a counted list", () => {
