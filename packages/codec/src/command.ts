@@ -1,4 +1,10 @@
-import { Command, MAX_ERROR_REASON, MAX_PING_CONTEXT, MAX_PROPERTY_NAME } from "./constants.js"
+import {
+  Command,
+  DEFAULT_MAX_PROPERTIES,
+  MAX_ERROR_REASON,
+  MAX_PING_CONTEXT,
+  MAX_PROPERTY_NAME,
+} from "./constants.js"
 import { ZlError, ZmtpErrorCode, zmtpError } from "./errors.js"
 
 /**
@@ -111,13 +117,19 @@ export function encodeMetadata(input: MetadataInput): Uint8Array {
 /**
  * Parses metadata. Values are views of `data`. Names are kept with the peer's casing: libzmq compares
  * them case-sensitively, so look standard names up with the exact spelling of `Property`.
- * Throws `ZMTP_ERR_MALFORMED_METADATA` on an empty name or a property that runs past the data.
+ * Throws `ZMTP_ERR_MALFORMED_METADATA` on an empty name or a property that runs past the data, and
+ * `ZMTP_ERR_METADATA_LIMIT` when there are more than `maxProperties` properties (default
+ * {@link DEFAULT_MAX_PROPERTIES}), before any of the surplus is decoded.
  */
-export function parseMetadata(data: Uint8Array): Metadata {
+export function parseMetadata(data: Uint8Array, maxProperties = DEFAULT_MAX_PROPERTIES): Metadata {
   const props: Metadata = new Map()
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
   let pos = 0
+  let count = 0
   while (pos < data.length) {
+    if (++count > maxProperties) {
+      throw zmtpError(ZmtpErrorCode.METADATA_LIMIT, `more than ${maxProperties} metadata properties`)
+    }
     const nameLength = data[pos]!
     if (nameLength === 0) throw zmtpError(ZmtpErrorCode.MALFORMED_METADATA, "empty property name")
     if (pos + 1 + nameLength + 4 > data.length) {

@@ -68,6 +68,18 @@ export const MAX_PING_CONTEXT = 16
 export const MAX_ERROR_REASON = 255
 /** Longest metadata property name (1-octet length). */
 export const MAX_PROPERTY_NAME = 255
+/**
+ * The most properties a metadata block may carry by default. libzmq sends two or three (Socket-Type,
+ * Identity, and `ZMQ_METADATA`'s `X-` properties); a peer sending thousands only costs memory.
+ */
+export const DEFAULT_MAX_PROPERTIES = 64
+
+/**
+ * Each part of a multipart message after the first counts this many octets on top of its size
+ * against `maxMessageSize`: about what holding one more part costs in memory, so that a message
+ * of empty parts is bounded too.
+ */
+export const PART_OVERHEAD = 32
 
 /** Standard metadata property names, spelled as libzmq sends them (libzmq compares them case-sensitively). */
 export const Property = {

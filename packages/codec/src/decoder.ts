@@ -1,4 +1,4 @@
-import { FrameFlag, LONG_HEADER_SIZE, MAX_FRAME_SIZE, SHORT_HEADER_SIZE } from "./constants.js"
+import { FrameFlag, LONG_HEADER_SIZE, MAX_FRAME_SIZE, PART_OVERHEAD, SHORT_HEADER_SIZE } from "./constants.js"
 import { type ZmtpError, ZmtpErrorCode, zmtpError } from "./errors.js"
 
 /**
@@ -19,9 +19,12 @@ export interface DecoderSink {
 /** Limits of the decoder. */
 export interface DecoderOptions {
   /**
-   * The largest frame accepted, in octets (`ZMQ_MAXMSGSIZE`; libzmq applies it per frame). A larger
-   * size is rejected as soon as the header is read, before anything is allocated. -1 (the default)
-   * means no limit beyond the platform's largest buffer.
+   * The largest message accepted, in octets (`ZMQ_MAXMSGSIZE`). A frame is rejected as soon as its
+   * header is read, before anything is allocated, when it is larger than this
+   * (`ZMTP_ERR_FRAME_TOO_LARGE`, as libzmq does per frame) or when it would take the parts of the
+   * message being reassembled past it (`ZMTP_ERR_MESSAGE_TOO_LARGE`): every part before the last
+   * counts its size plus {@link PART_OVERHEAD} octets, so an incomplete message never holds more
+   * than this. -1 (the default) means no limit beyond the platform's largest buffer per frame.
    */
   maxMessageSize?: number
   /**
@@ -67,7 +70,16 @@ const zeroed = (size: number): Uint8Array => new Uint8Array(size)
  */
 export class Decoder {
   private readonly sink: DecoderSink
-  private readonly maxSize: number
+  /** The largest frame accepted now (lowered during a handshake, see `setMaxFrameSize`). */
+  private maxSize: number
+  /** The largest frame `maxMessageSize` allows. */
+  private readonly frameLimit: number
+  /** `maxMessageSize`, or infinity when there is none. */
+  private readonly messageLimit: number
+  /** Octets the parts being reassembled count against `messageLimit`. */
+  private held = 0
+  /** The largest data frame the message being reassembled can still take. */
+  private room: number
   private state: State = State.FLAGS
   private flags = 0
   /** Header octets of a header that spans chunks. */
@@ -86,7 +98,19 @@ export class Decoder {
     this.sink = sink
     this.allocate = options.allocate ?? zeroed
     const max = options.maxMessageSize ?? -1
-    this.maxSize = max < 0 ? MAX_FRAME_SIZE : Math.min(max, MAX_FRAME_SIZE)
+    this.frameLimit = max < 0 ? MAX_FRAME_SIZE : Math.min(max, MAX_FRAME_SIZE)
+    this.messageLimit = max < 0 ? Number.POSITIVE_INFINITY : max
+    this.maxSize = this.frameLimit
+    this.room = this.frameLimit
+  }
+
+  /**
+   * Lowers the largest frame accepted below `maxMessageSize` (never above it): an engine bounds
+   * what a peer may send before its handshake completes. `undefined` restores `maxMessageSize`.
+   */
+  setMaxFrameSize(size: number | undefined): void {
+    this.maxSize = size === undefined ? this.frameLimit : Math.min(size, this.frameLimit)
+    this.room = Math.min(this.maxSize, this.messageLimit - this.held)
   }
 
   /** True between messages: no frame or multipart message is half-read. */
@@ -144,7 +168,7 @@ export class Decoder {
         size = this.longSize(chunk, pos + 1)
         start = pos + LONG_HEADER_SIZE
       }
-      if (size > this.maxSize) this.tooLarge(size)
+      if (size > ((flags & FrameFlag.COMMAND) === 0 ? this.room : this.maxSize)) this.tooLarge(flags, size)
       if (start + size > length) break
       pos = start + size
       if (this.deliver(flags, chunk.subarray(start, pos)) === false) return pos
@@ -176,7 +200,8 @@ export class Decoder {
       while (this.headerHave < this.headerNeed && pos < length) this.header[this.headerHave++] = chunk[pos++]!
       if (this.headerHave < this.headerNeed) return -1
       const size = this.headerNeed === SHORT_HEADER_SIZE ? this.header[1]! : this.longSize(this.header, 1)
-      if (size > this.maxSize) this.tooLarge(size)
+      if (size > ((this.flags & FrameFlag.COMMAND) === 0 ? this.room : this.maxSize))
+        this.tooLarge(this.flags, size)
       if (pos + size <= length) {
         // The header spanned chunks but the body lies whole in this one: still a view.
         this.headerHave = 0
@@ -221,12 +246,16 @@ export class Decoder {
     // Reserved flag bits 3-7 are ignored, as libzmq does.
     if ((flags & FrameFlag.MORE) !== 0) {
       this.parts.push(body)
+      this.held += body.length + PART_OVERHEAD
+      this.room = Math.min(this.maxSize, this.messageLimit - this.held)
       return true
     }
     if (this.parts.length === 0) return this.sink.onMessage([body])
     const frames = this.parts
     frames.push(body)
     this.parts = []
+    this.held = 0
+    this.room = this.maxSize
     return this.sink.onMessage(frames)
   }
 
@@ -244,10 +273,16 @@ export class Decoder {
     return hi * TWO_POW_32 + lo
   }
 
-  private tooLarge(size: number): never {
+  private tooLarge(flags: number, size: number): never {
+    if (size > this.maxSize) {
+      throw zmtpError(
+        ZmtpErrorCode.FRAME_TOO_LARGE,
+        `frame of ${size} octets exceeds the limit of ${this.maxSize} octets`,
+      )
+    }
     throw zmtpError(
-      ZmtpErrorCode.FRAME_TOO_LARGE,
-      `frame of ${size} octets exceeds the limit of ${this.maxSize} octets`,
+      ZmtpErrorCode.MESSAGE_TOO_LARGE,
+      `a part of ${size} octets takes a ${this.parts.length + 1}-part message past the limit of ${this.messageLimit} octets (flags 0x${flags.toString(16)})`,
     )
   }
 }

@@ -77,9 +77,16 @@ export class Encoder {
     return this.pending
   }
 
-  /** Encodes a message: every frame but the last carries MORE. An empty array encodes nothing. */
+  /**
+   * Encodes a message: every frame but the last carries MORE. An empty array encodes nothing. A frame
+   * too large to encode fails the whole message with `EMSGSIZE` before any of it is encoded, so a
+   * peer never sees a message cut short with MORE set.
+   */
   message(frames: readonly Uint8Array[]): void {
     const last = frames.length - 1
+    for (let i = 0; i <= last; i++) {
+      if (frames[i]!.length > MAX_FRAME_SIZE) throw frameTooLarge(frames[i]!.length)
+    }
     for (let i = 0; i < last; i++) this.frame(frames[i]!, FrameFlag.MORE)
     if (last >= 0) this.frame(frames[last]!, 0)
   }
@@ -107,7 +114,7 @@ export class Encoder {
   frame(body: Uint8Array, flags: number): void {
     flags &= FrameFlag.MORE | FrameFlag.COMMAND
     const size = body.length
-    if (size > MAX_FRAME_SIZE) throw new ZlError("EMSGSIZE", `frame of ${size} octets is too large`)
+    if (size > MAX_FRAME_SIZE) throw frameTooLarge(size)
     const long = size > MAX_SHORT_SIZE
     const header = long ? LONG_HEADER_SIZE : SHORT_HEADER_SIZE
     const inline = size <= this.copyThreshold
@@ -196,4 +203,8 @@ export class Encoder {
     this.pos = 0
     this.sealed = 0
   }
+}
+
+function frameTooLarge(size: number): ZlError {
+  return new ZlError("EMSGSIZE", `frame of ${size} octets is too large`)
 }

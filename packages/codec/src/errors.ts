@@ -64,6 +64,10 @@ export const ZmtpErrorCode = {
   MALFORMED_COMMAND: "ZMTP_ERR_MALFORMED_COMMAND",
   /** A metadata property is truncated or has an invalid name. */
   MALFORMED_METADATA: "ZMTP_ERR_MALFORMED_METADATA",
+  /** A metadata block carries more properties than allowed. */
+  METADATA_LIMIT: "ZMTP_ERR_METADATA_LIMIT",
+  /** A multipart message grew larger than `maxMessageSize` before its last part arrived. */
+  MESSAGE_TOO_LARGE: "ZMTP_ERR_MESSAGE_TOO_LARGE",
   /** A command's data does not have the shape its name requires (a PING without TTL, for example). */
   MALFORMED_COMMAND_DATA: "ZMTP_ERR_MALFORMED_COMMAND_DATA",
   /** Input after the decoder already failed. */

@@ -196,6 +196,16 @@ describe("Encoder: zero copy", () => {
     expect(codeOf(() => encoder.message([huge]))).toBe("EMSGSIZE")
     expect(encoder.pendingBytes).toBe(0)
   })
+
+  it("a frame too large anywhere in a multipart message encodes none of its parts", () => {
+    const huge = { length: MAX_FRAME_SIZE + 1 } as unknown as Uint8Array
+    const encoder = new Encoder()
+    encoder.message([ascii("before")])
+    const before = encoder.pendingBytes
+    expect(codeOf(() => encoder.message([ascii("a"), ascii("b"), huge]))).toBe("EMSGSIZE")
+    expect(encoder.pendingBytes).toBe(before)
+    expect(toHex(concat(encoder.chunks()))).toBe(toHex(fromHex("00 06 62 65 66 6f 72 65")))
+  })
 })
 
 describe("Encoder: partial writes", () => {

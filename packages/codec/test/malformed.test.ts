@@ -7,6 +7,7 @@ import {
   Decoder,
   type DecoderOptions,
   GreetingReader,
+  PART_OVERHEAD,
   parseCommand,
   parseErrorCommand,
   parseMetadata,
@@ -190,6 +191,55 @@ describe("frames", () => {
       ])
     })
 
+    it("a multipart message counts every part but the last with its overhead", () => {
+      // Two parts of 10 and one of 0 octets: 10 + 32 + 0 + 32 + 0 = 74.
+      const three = fromHex(`01 0a ${"61 ".repeat(10)} 01 00 00 00`)
+      expect(describeEvents(decodeChunks([three], { maxMessageSize: 10 + 2 * PART_OVERHEAD }))).toEqual([
+        { message: ["61616161616161616161", "", ""] },
+      ])
+      expect(decoderCode([three], { maxMessageSize: 10 + 2 * PART_OVERHEAD - 1 })).toBe(
+        ZmtpErrorCode.MESSAGE_TOO_LARGE,
+      )
+      // Byte by byte, the same part is refused on its header.
+      expect(decoderCode(byteByByte(three), { maxMessageSize: 10 + 2 * PART_OVERHEAD - 1 })).toBe(
+        ZmtpErrorCode.MESSAGE_TOO_LARGE,
+      )
+    })
+
+    it("endless empty MORE frames stop at the limit, and the count starts again after each message", () => {
+      const decoder = new Decoder(new Recorder(), { maxMessageSize: 1024 })
+      // 33 empty parts count 32 x 32 = 1024 octets: the limit, reached exactly; a 34th is refused.
+      const parts = 1024 / PART_OVERHEAD + 1
+      decoder.write(fromHex("01 00 ".repeat(parts)))
+      expect(codeOf(() => decoder.write(fromHex("01 00")))).toBe(ZmtpErrorCode.MESSAGE_TOO_LARGE)
+      const recorder = new Recorder()
+      const fresh = new Decoder(recorder, { maxMessageSize: 1024 })
+      for (let i = 0; i < 100; i++) fresh.write(fromHex(`${"01 00 ".repeat(parts - 1)} 00 00`))
+      expect(describeEvents(recorder.events)).toHaveLength(100)
+    })
+
+    it("a command between the parts of a message is not counted against it", () => {
+      const events = decodeChunks([fromHex(`01 00 04 1e ${"61 ".repeat(30)} 00 00`)], {
+        maxMessageSize: PART_OVERHEAD + 1,
+      })
+      expect(events).toHaveLength(2)
+    })
+
+    it("setMaxFrameSize lowers the frame limit below maxMessageSize, and undefined restores it", () => {
+      const decoder = new Decoder(new Recorder(), { maxMessageSize: 1000 })
+      decoder.setMaxFrameSize(4)
+      decoder.write(fromHex("04 04 61 62 63 64"))
+      expect(codeOf(() => decoder.write(fromHex("04 05")))).toBe(ZmtpErrorCode.FRAME_TOO_LARGE)
+      const restored = new Decoder(new Recorder(), { maxMessageSize: 1000 })
+      restored.setMaxFrameSize(4)
+      restored.setMaxFrameSize(undefined)
+      restored.write(fromHex(`00 ff ${"00 ".repeat(255)}`))
+      restored.setMaxFrameSize(5000)
+      expect(codeOf(() => restored.write(fromHex("02 00 00 00 00 00 00 03 e9")))).toBe(
+        ZmtpErrorCode.FRAME_TOO_LARGE,
+      )
+    })
+
     it("without a limit, a size above 2^32 - 1 (the largest buffer) is refused", () => {
       const decoder = new Decoder(new Recorder())
       expect(codeOf(() => decoder.write(fromHex("02 00 00 00 01 00 00 00 00")))).toBe(
@@ -354,6 +404,17 @@ describe("command bodies", () => {
     })
   }
 
+  it("parseMetadata refuses more properties than allowed before decoding the surplus (METADATA_LIMIT)", () => {
+    const property = "01 41 00 00 00 00 "
+    expect(parseMetadata(fromHex(property.repeat(64))).size).toBe(1)
+    expect(codeOf(() => parseMetadata(fromHex(property.repeat(65))))).toBe(ZmtpErrorCode.METADATA_LIMIT)
+    expect(codeOf(() => parseMetadata(fromHex(property.repeat(3)), 2))).toBe(ZmtpErrorCode.METADATA_LIMIT)
+    // The surplus is not even looked at: a truncated 65th property is still a limit fault.
+    expect(codeOf(() => parseMetadata(fromHex(`${property.repeat(64)} 01`)))).toBe(
+      ZmtpErrorCode.METADATA_LIMIT,
+    )
+  })
+
   it("parseMetadata accepts no properties, and a value that ends exactly at the end", () => {
     expect(parseMetadata(new Uint8Array(0)).size).toBe(0)
     const props = parseMetadata(fromHex("01 41 00 00 00 02 61 62"))
@@ -409,6 +470,11 @@ describe("error codes", () => {
     { code: ZmtpErrorCode.TRUNCATED_FRAME, run: () => decodeChunks([fromHex("01 00")]) },
     { code: ZmtpErrorCode.MALFORMED_COMMAND, run: () => parseCommand(new Uint8Array(0)) },
     { code: ZmtpErrorCode.MALFORMED_METADATA, run: () => parseMetadata(fromHex("01 41 00")) },
+    { code: ZmtpErrorCode.METADATA_LIMIT, run: () => parseMetadata(fromHex("01 41 00 00 00 00"), 0) },
+    {
+      code: ZmtpErrorCode.MESSAGE_TOO_LARGE,
+      run: () => decodeChunks([fromHex("01 00 00 00")], { maxMessageSize: PART_OVERHEAD - 1 }),
+    },
     { code: ZmtpErrorCode.MALFORMED_COMMAND_DATA, run: () => parsePing(new Uint8Array(0)) },
   ]
 
