@@ -23,7 +23,7 @@ import {
 } from "@zl/codec"
 import type { Connection } from "@zl/transport"
 import { EngineError, EngineErrorCode } from "./errors.js"
-import { isCompatible, type SocketType, sendsIdentity } from "./socket-type.js"
+import { isCompatible, type SocketType, sendsIdentity, socketTypeOf } from "./socket-type.js"
 
 /** What an engine needs to know about its socket. Times are in milliseconds. */
 export interface EngineOptions {
@@ -33,8 +33,16 @@ export interface EngineOptions {
   readonly routingId?: Uint8Array
   /** Extra READY properties (`ZMQ_METADATA`, names starting with `X-`). */
   readonly metadata?: MetadataInput
-  /** The largest frame accepted (`ZMQ_MAXMSGSIZE`); -1 for no limit. */
+  /**
+   * The largest message accepted (`ZMQ_MAXMSGSIZE`); -1 for no limit. Each frame is limited to it
+   * as in libzmq, and so is a multipart message as a whole (see the codec's `DecoderOptions`).
+   */
   readonly maxMessageSize?: number
+  /**
+   * The largest frame accepted before the handshake completed: the READY and other handshake
+   * commands. Default {@link DEFAULT_MAX_HANDSHAKE_SIZE}; never above `maxMessageSize`.
+   */
+  readonly maxHandshakeSize?: number
   /** Time allowed for greeting and handshake (`ZMQ_HANDSHAKE_IVL`); 0 for no limit. Default 30 000. */
   readonly handshakeInterval?: number
   /** Interval between PINGs (`ZMQ_HEARTBEAT_IVL`); 0 turns heartbeats off. */
@@ -53,6 +61,11 @@ export interface EngineOptions {
    * else `setTimeout(fn, 0)`.
    */
   readonly schedule?: (callback: () => void) => void
+  /**
+   * Told about an exception thrown by the handler while the engine was reporting a close, which has
+   * nowhere else to go; the engine itself carries on. Default `console.error`.
+   */
+  readonly reportError?: (error: unknown) => void
 }
 
 /** What the handshake told us about the peer. */
@@ -91,6 +104,13 @@ const State = {
 type State = (typeof State)[keyof typeof State]
 
 const DEFAULT_HANDSHAKE_INTERVAL = 30_000
+/**
+ * The default limit on each frame a peer sends before its handshake completed. libzmq's own READY
+ * is a few dozen octets; `ZMQ_METADATA` adds what the application puts there.
+ */
+export const DEFAULT_MAX_HANDSHAKE_SIZE = 64 * 1024
+/** The longest routing id a peer may present (RFC 37 `Identity`; libzmq's `ZMQ_ROUTING_ID`). */
+export const MAX_ROUTING_ID = 255
 /**
  * Coalesced output above this many octets is written without waiting for the end of the task: a
  * long synchronous burst of sends still leaves in batches of this size.
@@ -159,6 +179,13 @@ export class Engine {
   /** `close`, `destroy` or a failure: nothing more is delivered, not even the rest of the current chunk. */
   private inputStopped = false
   private failure: ZlError | undefined
+  /**
+   * Output offsets at which our last PONG and our last PING end: while the transport has not taken
+   * them (`written` below), a PING from the peer gets no second PONG and our timer no second PING,
+   * so a peer that never reads cannot make us queue heartbeats without bound.
+   */
+  private pongEnd = 0
+  private pingEnd = 0
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined
   private pingTimer: ReturnType<typeof setTimeout> | undefined
   private timeoutTimer: ReturnType<typeof setTimeout> | undefined
@@ -178,6 +205,7 @@ export class Engine {
       maxMessageSize: options.maxMessageSize ?? -1,
       ...(options.allocate !== undefined ? { allocate: options.allocate } : {}),
     })
+    this.decoder.setMaxFrameSize(options.maxHandshakeSize ?? DEFAULT_MAX_HANDSHAKE_SIZE)
   }
 
   /** True once the handshake completed and until the connection closes. */
@@ -204,10 +232,11 @@ export class Engine {
     })
     const interval = this.options.handshakeInterval ?? DEFAULT_HANDSHAKE_INTERVAL
     if (interval > 0) {
+      // Kept through close(): a peer stalled in the handshake is dropped even while we close.
       this.handshakeTimer = setTimeout(() => {
         this.handshakeTimer = undefined
         this.fail(new EngineError(EngineErrorCode.HANDSHAKE_TIMEOUT, `no handshake within ${interval} ms`))
-      }, interval)
+      }, timerDelay(interval))
     }
     // The whole greeting goes at once; libzmq sends it in stages but accepts it whole.
     this.encoder.raw(encodeGreeting({ mechanism: Mechanism.NULL }))
@@ -253,7 +282,11 @@ export class Engine {
     else this.connection.resume()
   }
 
-  /** Ends the connection after everything sent has been written. */
+  /**
+   * Ends the connection after everything sent has been written. The timers keep running until the
+   * connection is gone: the handshake timeout still drops a peer stalled in its handshake, and with
+   * heartbeats a peer that stopped reading is dropped instead of holding the flush forever.
+   */
   close(): void {
     if (this.closeDeferred) {
       this.reportClose()
@@ -262,7 +295,6 @@ export class Engine {
     if (this.state === State.CLOSED || this.closing) return
     this.closing = true
     this.inputStopped = true
-    this.stopTimers()
     if (this.encoder.pendingBytes === 0) this.connection.close()
     else if (!this.writePending) this.flush()
   }
@@ -280,13 +312,15 @@ export class Engine {
   }
 
   private onData(chunk: Uint8Array): void {
-    if (this.state === State.CLOSED || this.inputStopped) return
+    if (this.state === State.CLOSED) return
+    // Any traffic shows the peer alive, also while we only flush before closing.
+    if (this.timeoutTimer !== undefined || this.ttlTimer !== undefined) this.onInboundTraffic()
+    if (this.inputStopped) return
     if (this.held !== undefined) {
       // A chunk that was in flight when we paused: keep it behind the held input.
       this.held = concat(this.held, chunk)
       return
     }
-    if (this.timeoutTimer !== undefined || this.ttlTimer !== undefined) this.onInboundTraffic()
     try {
       let offset = 0
       if (this.state === State.GREETING) {
@@ -363,8 +397,12 @@ export class Engine {
     switch (command.name) {
       case Command.PING: {
         const ping = parsePing(command.data)
-        this.encoder.command(encodePong(ping.context))
-        this.kick()
+        // At most one PONG waits for the transport, as libzmq keeps one pending PONG.
+        if (this.written >= this.pongEnd) {
+          this.encoder.command(encodePong(ping.context))
+          this.pongEnd = this.written + this.encoder.pendingBytes
+          this.kick()
+        }
         // The peer promises traffic within its TTL (RFC 37); any inbound data cancels the timer.
         if (ping.ttl > 0 && this.ttlTimer === undefined) {
           this.ttlTimer = setTimeout(() => this.heartbeatExpired("the peer's TTL"), ping.ttl * 100)
@@ -377,25 +415,31 @@ export class Engine {
         return this.deliver([withPrefix(1, command.data)])
       case Command.CANCEL:
         return this.deliver([withPrefix(0, command.data)])
-      case Command.ERROR:
-        throw this.peerError(command.data)
       case Command.READY:
         throw new EngineError(EngineErrorCode.UNEXPECTED_COMMAND, "a second READY")
       default:
-        // Unknown commands are ignored, as libzmq does.
+        // Other commands are ignored, as libzmq does once the handshake is over: ERROR too.
         return true
     }
   }
 
   private onReady(metadata: Metadata): boolean {
     const typeBytes = property(metadata, Property.SOCKET_TYPE)
-    const type = typeBytes === undefined ? "" : latin1(typeBytes)
-    if (!isCompatible(this.options.socketType, type)) {
+    const type = typeBytes === undefined ? undefined : socketTypeOf(typeBytes)
+    if (type === undefined || !isCompatible(this.options.socketType, type)) {
       throw new EngineError(
         EngineErrorCode.INCOMPATIBLE_SOCKET_TYPE,
-        `a ${this.options.socketType} socket cannot talk to ${type === "" ? "a peer without Socket-Type" : type}`,
+        `a ${this.options.socketType} socket cannot talk to ${describeType(typeBytes, type)}`,
       )
     }
+    const routingId = property(metadata, Property.IDENTITY) ?? EMPTY
+    if (routingId.length > MAX_ROUTING_ID) {
+      throw new EngineError(
+        EngineErrorCode.BAD_ROUTING_ID,
+        `the peer's Identity has ${routingId.length} octets, more than ${MAX_ROUTING_ID}`,
+      )
+    }
+    this.decoder.setMaxFrameSize(undefined)
     this.state = State.READY
     if (this.handshakeTimer !== undefined) {
       clearTimeout(this.handshakeTimer)
@@ -403,8 +447,8 @@ export class Engine {
     }
     this.startHeartbeats()
     this.handler.onReady({
-      socketType: type as SocketType,
-      routingId: property(metadata, Property.IDENTITY) ?? EMPTY,
+      socketType: type,
+      routingId,
       metadata,
       zmtpMinor: this.peerMinor,
     })
@@ -443,7 +487,11 @@ export class Engine {
 
   private onDrain(): void {
     this.writePending = false
-    this.flush()
+    try {
+      this.flush()
+    } catch (err) {
+      this.fail(err)
+    }
   }
 
   private flush(): void {
@@ -497,19 +545,34 @@ export class Engine {
     const ttl = Math.min(0xffff, Math.floor((this.options.heartbeatTimeToLive ?? 0) / 100))
     const timeout = this.options.heartbeatTimeout || interval
     const ping = (): void => {
-      this.pingTimer = setTimeout(ping, interval)
-      if (this.state !== State.READY) return
-      this.encoder.command(encodePing(ttl))
-      this.kick()
+      this.pingTimer = setTimeout(ping, timerDelay(interval))
+      // Nothing more is sent once a closing connection has written everything.
+      if (this.state !== State.READY || (this.closing && this.encoder.pendingBytes === 0)) return
+      // A PING the transport has not taken yet is not followed by another.
+      if (this.written >= this.pingEnd) {
+        this.encoder.command(encodePing(ttl))
+        this.pingEnd = this.written + this.encoder.pendingBytes
+        try {
+          this.kick()
+        } catch (err) {
+          this.fail(err)
+          return
+        }
+      }
       if (this.timeoutTimer === undefined) {
-        this.timeoutTimer = setTimeout(() => this.heartbeatExpired("the heartbeat timeout"), timeout)
+        this.timeoutTimer = setTimeout(
+          () => this.heartbeatExpired("the heartbeat timeout"),
+          timerDelay(timeout),
+        )
       }
     }
-    this.pingTimer = setTimeout(ping, interval)
+    this.pingTimer = setTimeout(ping, timerDelay(interval))
   }
 
   private onInboundTraffic(): void {
-    if (this.timeoutTimer !== undefined) {
+    // Traffic answers our PING only once the PING has left: a peer that sends but never reads
+    // keeps it in our output, and is dropped when the timeout expires.
+    if (this.timeoutTimer !== undefined && this.written >= this.pingEnd) {
       clearTimeout(this.timeoutTimer)
       this.timeoutTimer = undefined
     }
@@ -567,7 +630,12 @@ export class Engine {
         ? error
         : new ZlError((error as { code?: string }).code ?? "ECONNRESET", error.message, { cause: error })
     }
-    this.handler.onClose(reason, wasReady)
+    try {
+      this.handler.onClose(reason, wasReady)
+    } catch (err) {
+      // Called from the transport's close event: an exception here would reach the event loop.
+      ;(this.options.reportError ?? defaultReportError)(err)
+    }
   }
 }
 
@@ -597,8 +665,23 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out
 }
 
-function latin1(bytes: Uint8Array): string {
-  let s = ""
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!)
-  return s
+/** A peer's `Socket-Type` for an error message, without decoding a value of any size. */
+function describeType(bytes: Uint8Array | undefined, type: SocketType | undefined): string {
+  if (bytes === undefined) return "a peer without Socket-Type"
+  if (type !== undefined) return type
+  return `an unknown Socket-Type of ${bytes.length} octets`
+}
+
+/**
+ * Node clamps a timer delay above 2^31 - 1 ms to 1 ms (with a warning): a huge interval would fire
+ * at once, over and over. Such delays wait the longest time a timer can, about 24.8 days.
+ */
+export function timerDelay(ms: number): number {
+  return Math.min(ms, MAX_TIMER_DELAY)
+}
+
+const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+function defaultReportError(error: unknown): void {
+  console.error("zlink: an exception in a connection's close handler", error)
 }

@@ -6,6 +6,8 @@ export const EngineErrorCode = {
   MECHANISM_MISMATCH: "ZMTP_ERR_MECHANISM_MISMATCH",
   /** The peer's `Socket-Type` may not talk to ours, or is missing. */
   INCOMPATIBLE_SOCKET_TYPE: "ZMTP_ERR_INCOMPATIBLE_SOCKET_TYPE",
+  /** The peer's `Identity` is longer than 255 octets (RFC 37, libzmq's routing-id limit). */
+  BAD_ROUTING_ID: "ZMTP_ERR_BAD_ROUTING_ID",
   /** A message frame arrived before the handshake completed. */
   UNEXPECTED_MESSAGE: "ZMTP_ERR_UNEXPECTED_MESSAGE",
   /** A command arrived that the current state does not allow. */

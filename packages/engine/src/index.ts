@@ -3,6 +3,15 @@
  *
  * @packageDocumentation
  */
-export { defaultSchedule, Engine, type EngineHandler, type EngineOptions, type PeerInfo } from "./engine.js"
+export {
+  DEFAULT_MAX_HANDSHAKE_SIZE,
+  defaultSchedule,
+  Engine,
+  type EngineHandler,
+  type EngineOptions,
+  MAX_ROUTING_ID,
+  type PeerInfo,
+  timerDelay,
+} from "./engine.js"
 export { EngineError, EngineErrorCode } from "./errors.js"
-export { isCompatible, SocketType, sendsIdentity } from "./socket-type.js"
+export { isCompatible, SocketType, sendsIdentity, socketTypeOf } from "./socket-type.js"

@@ -52,3 +52,25 @@ export function isCompatible(local: SocketType, remote: string): boolean {
 export function sendsIdentity(type: SocketType): boolean {
   return type === "REQ" || type === "DEALER" || type === "ROUTER"
 }
+
+const names = Object.values(SocketType)
+
+/**
+ * The socket type whose name is exactly `bytes`, compared octet by octet; undefined for anything
+ * else. A peer's `Socket-Type` value is checked this way, so that a value of any size costs nothing
+ * to refuse.
+ *
+ * @example
+ * ```ts
+ * socketTypeOf(new TextEncoder().encode("ROUTER")) // "ROUTER"
+ * ```
+ */
+export function socketTypeOf(bytes: Uint8Array): SocketType | undefined {
+  for (const name of names) {
+    if (name.length !== bytes.length) continue
+    let i = 0
+    while (i < bytes.length && bytes[i] === name.charCodeAt(i)) i++
+    if (i === bytes.length) return name
+  }
+  return undefined
+}

@@ -272,9 +272,9 @@ describe("zero-copy input", () => {
 describe("maxMessageSize", () => {
   it("applies per frame: frames up to the limit pass, a larger one closes with ZMTP_ERR_FRAME_TOO_LARGE", async () => {
     const side = await pullEngine({ maxMessageSize: 100 })
-    side.peer.write(message(pattern(100, 1)), message(pattern(80, 2), pattern(80, 3)))
+    side.peer.write(message(pattern(100, 1)), message(pattern(34, 2), pattern(34, 3)))
     await settle()
-    expect(side.recorder.messages.map((m) => m.map((f) => f.length))).toEqual([[100], [80, 80]])
+    expect(side.recorder.messages.map((m) => m.map((f) => f.length))).toEqual([[100], [34, 34]])
     side.peer.write(message(pattern(101, 4)), message(ascii("after")))
     await waitFor(() => side.recorder.closes.length > 0)
     await settle()
@@ -282,6 +282,21 @@ describe("maxMessageSize", () => {
     expect(side.recorder.closes[0]!.error?.code).toBe(ZmtpErrorCode.FRAME_TOO_LARGE)
     expect(side.recorder.closes[0]!.wasReady).toBe(true)
     expect(side.recorder.messages).toHaveLength(2)
+    expect(side.tap.thrown).toEqual([])
+  })
+
+  it("applies to a whole multipart message, each part but the last counting 32 octets more", async () => {
+    const side = await pullEngine({ maxMessageSize: 200 })
+    // 80 + 32 + 80 = 192 fits; 100 + 32 + 69 = 201 does not, although each part does.
+    side.peer.write(message(pattern(80, 1), pattern(80, 2)))
+    await settle()
+    side.peer.write(message(pattern(100, 3), pattern(69, 4)), message(ascii("after")))
+    await waitFor(() => side.recorder.closes.length > 0)
+    await settle()
+    expect(side.recorder.messages.map((m) => m.map((f) => f.length))).toEqual([[80, 80]])
+    expect(side.recorder.closes).toEqual([
+      { error: expect.objectContaining({ code: ZmtpErrorCode.MESSAGE_TOO_LARGE }), wasReady: true },
+    ])
     expect(side.tap.thrown).toEqual([])
   })
 
