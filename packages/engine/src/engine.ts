@@ -62,6 +62,12 @@ export interface EngineOptions {
    */
   readonly schedule?: (callback: () => void) => void
   /**
+   * How long a closed connection waits for the peer's end after ours was sent, reading and
+   * discarding (so that unread input never turns the close into a reset that could cost the peer
+   * our last messages), before it is destroyed. Default {@link DEFAULT_CLOSE_GRACE}.
+   */
+  readonly closeGrace?: number
+  /**
    * Told about an exception thrown by the handler while the engine was reporting a close, which has
    * nowhere else to go; the engine itself carries on. Default `console.error`.
    */
@@ -109,6 +115,8 @@ const DEFAULT_HANDSHAKE_INTERVAL = 30_000
  * is a few dozen octets; `ZMQ_METADATA` adds what the application puts there.
  */
 export const DEFAULT_MAX_HANDSHAKE_SIZE = 64 * 1024
+/** How long a closed connection waits for the peer's end by default, in milliseconds. */
+export const DEFAULT_CLOSE_GRACE = 2000
 /** The longest routing id a peer may present (RFC 37 `Identity`; libzmq's `ZMQ_ROUTING_ID`). */
 export const MAX_ROUTING_ID = 255
 /**
@@ -160,6 +168,8 @@ export class Engine {
   private wroteThisTask = false
   private flushing = false
   private closing = false
+  /** Our end was sent (`connection.close()`). */
+  private ended = false
   /**
    * For each message handed to `send` / `sendSubscription` and not yet fully taken, the output offset
    * (octets since start) at which it ends, in `messageEnds[messageHead..messageTail)`; `backlog` is
@@ -190,6 +200,7 @@ export class Engine {
   private pingTimer: ReturnType<typeof setTimeout> | undefined
   private timeoutTimer: ReturnType<typeof setTimeout> | undefined
   private ttlTimer: ReturnType<typeof setTimeout> | undefined
+  private closeTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(connection: Connection, options: EngineOptions, handler: EngineHandler) {
     this.connection = connection
@@ -295,8 +306,30 @@ export class Engine {
     if (this.state === State.CLOSED || this.closing) return
     this.closing = true
     this.inputStopped = true
-    if (this.encoder.pendingBytes === 0) this.connection.close()
-    else if (!this.writePending) this.flush()
+    if (this.writePending) return
+    if (this.encoder.pendingBytes === 0) this.endConnection()
+    else this.flush()
+  }
+
+  /**
+   * Sends our end once everything was flushed. The peer gets `closeGrace` to end too; a peer that
+   * never does is not allowed to keep the connection (and the process) alive.
+   */
+  private endConnection(): void {
+    if (this.ended) return
+    this.ended = true
+    this.connection.close()
+    if (this.state === State.CLOSED) return
+    const timer = setTimeout(
+      () => {
+        this.closeTimer = undefined
+        this.connection.destroy()
+      },
+      timerDelay(this.options.closeGrace ?? DEFAULT_CLOSE_GRACE),
+    )
+    // Our octets are all with the system by now: waiting for the peer is no reason to stay alive.
+    ;(timer as { unref?: () => void }).unref?.()
+    this.closeTimer = timer
   }
 
   /** Tears the connection down at once. */
@@ -509,7 +542,7 @@ export class Engine {
     }
     this.flushing = false
     if (encoder.pendingBytes === 0 && this.closing) {
-      this.connection.close()
+      if (!this.writePending) this.endConnection()
       return
     }
     if (this.retireTaken()) this.handler.onWritable()
@@ -589,9 +622,16 @@ export class Engine {
   }
 
   private stopTimers(): void {
-    for (const timer of [this.handshakeTimer, this.pingTimer, this.timeoutTimer, this.ttlTimer]) {
+    for (const timer of [
+      this.handshakeTimer,
+      this.pingTimer,
+      this.timeoutTimer,
+      this.ttlTimer,
+      this.closeTimer,
+    ]) {
       if (timer !== undefined) clearTimeout(timer)
     }
+    this.closeTimer = undefined
     this.handshakeTimer = undefined
     this.pingTimer = undefined
     this.timeoutTimer = undefined

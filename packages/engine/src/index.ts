@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export {
+  DEFAULT_CLOSE_GRACE,
   DEFAULT_MAX_HANDSHAKE_SIZE,
   defaultSchedule,
   Engine,

@@ -212,6 +212,46 @@ describe("close keeps the timers that bound a connection", () => {
   })
 })
 
+describe("close never waits on a peer forever", () => {
+  it("a peer that never ends is destroyed closeGrace after our end, as an orderly close", async () => {
+    const side = await engineWithRawPeer({ socketType: "DEALER", closeGrace: 40 })
+    side.tap.close = () => {
+      side.tap.closes++
+    }
+    side.peer.write(greeting(), ready({ "Socket-Type": "ROUTER" }))
+    await waitFor(() => side.engine.ready)
+    side.engine.close()
+    expect(side.tap.closes).toBe(1)
+    expect(side.tap.destroys).toBe(0)
+    await waitFor(() => side.recorder.closes.length > 0, 1000)
+    expect(side.tap.destroys).toBe(1)
+    expect(side.recorder.closes).toEqual([{ error: undefined, wasReady: true }])
+  })
+
+  it("our end goes only once the transport flushed what it took, and the grace starts then", async () => {
+    const side = await engineWithRawPeer(
+      { socketType: "DEALER", closeGrace: 40 },
+      { leftBudget: DEALER_PREAMBLE },
+    )
+    side.tap.close = () => {
+      side.tap.closes++
+    }
+    side.peer.write(greeting(), ready({ "Socket-Type": "ROUTER" }))
+    await waitFor(() => side.engine.ready)
+    side.engine.send([ascii("last words")])
+    side.engine.close()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Still flushing: no end, no destroy, whatever the grace.
+    expect(side.tap.closes).toBe(0)
+    expect(side.recorder.closes).toEqual([])
+    side.connection.grant(Number.POSITIVE_INFINITY)
+    await waitFor(() => side.tap.closes === 1)
+    expect(side.peer.events().at(-1)).toEqual({ message: ["6c61737420776f726473"] })
+    await waitFor(() => side.recorder.closes.length > 0, 1000)
+    expect(side.tap.destroys).toBe(1)
+  })
+})
+
 describe("exceptions from the handler", () => {
   it("an exception from onClose goes to reportError, not into the transport", async () => {
     const reported: unknown[] = []
