@@ -12,6 +12,16 @@ export interface ContextOptions {
   readonly allocate?: (size: number) => Uint8Array
   /** Log sink handed to the transports. */
   readonly log?: TransportContext["log"]
+  /**
+   * Told about exceptions that have nowhere else to go, instead of letting them reach the event
+   * loop: an exception thrown by a monitor-event listener, or a fault in the sockets' own code
+   * while it ran from a timer or a network event. Default: `console.error`.
+   */
+  readonly reportError?: (error: unknown) => void
+}
+
+function defaultReportError(error: unknown): void {
+  console.error("zlink: an exception was caught and reported instead of thrown", error)
 }
 
 /**
@@ -27,6 +37,8 @@ export interface ContextOptions {
 export class Context {
   readonly transports: TransportRegistry
   readonly allocate: ((size: number) => Uint8Array) | undefined
+  /** See {@link ContextOptions.reportError}. */
+  readonly reportError: (error: unknown) => void
   /** Sockets bound to each inproc name. */
   readonly inprocBindings = new Map<string, SocketBase>()
   /** Sockets that connected to an inproc name nobody has bound yet, in connect order. */
@@ -41,6 +53,7 @@ export class Context {
     }
     this.transports = new TransportRegistry(transportContext, options.transports ?? [])
     this.allocate = options.allocate
+    this.reportError = options.reportError ?? defaultReportError
   }
 
   /** True after `close()`. */

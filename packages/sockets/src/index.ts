@@ -5,8 +5,8 @@
  */
 export { Context, type ContextOptions } from "./context.js"
 export type { SocketEvent, SocketEventListener, SocketEventType } from "./events.js"
-export { defaultOptions, type SocketOptions } from "./options.js"
-export { SENT, SocketBase } from "./socket-base.js"
+export { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
+export { MAX_PENDING_OPERATIONS, SENT, SocketBase } from "./socket-base.js"
 export {
   DealerSocket,
   PairSocket,

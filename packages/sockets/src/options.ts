@@ -1,3 +1,5 @@
+import { ZlError } from "@zl/codec"
+
 /**
  * Socket options, named as the `zeromq` v6 package names them, with libzmq 4.3.5's defaults.
  * Times are in milliseconds.
@@ -76,6 +78,60 @@ export const defaultOptions: Readonly<SocketOptions> = {
   noDrop: false,
   verbosity: null,
   invertMatching: false,
+}
+
+/** What a valid value of each option looks like. */
+const checks: { readonly [K in keyof SocketOptions]: (value: unknown) => boolean } = {
+  linger: integerFrom(-1),
+  sendHighWaterMark: integerFrom(0),
+  receiveHighWaterMark: integerFrom(0),
+  sendTimeout: integerFrom(-1),
+  receiveTimeout: integerFrom(-1),
+  reconnectInterval: integerFrom(-1),
+  reconnectMaxInterval: integerFrom(0),
+  connectTimeout: integerFrom(0),
+  maxMessageSize: (v) => Number.isSafeInteger(v),
+  handshakeInterval: integerFrom(0),
+  heartbeatInterval: integerFrom(0),
+  heartbeatTimeout: integerFrom(-1),
+  // Sent in deciseconds in two octets (RFC 37).
+  heartbeatTimeToLive: (v) => integerFrom(0)(v) && (v as number) <= 0xffff * 100,
+  immediate: isBoolean,
+  routingId: (v) => v === null || (v instanceof Uint8Array && v.length >= 1 && v.length <= 255),
+  ipv6: isBoolean,
+  tcpKeepalive: (v) => v === -1 || v === 0 || v === 1,
+  backlog: integerFrom(0),
+  mandatory: isBoolean,
+  handover: isBoolean,
+  noDrop: isBoolean,
+  verbosity: (v) => v === null || v === "allSubs" || v === "allSubsUnsubs",
+  invertMatching: isBoolean,
+}
+
+function integerFrom(min: number): (value: unknown) => boolean {
+  return (value) => Number.isSafeInteger(value) && (value as number) >= min
+}
+
+function isBoolean(value: unknown): boolean {
+  return typeof value === "boolean"
+}
+
+/**
+ * Checks option values as libzmq's `zmq_setsockopt` does; throws `EINVAL` naming the first bad one.
+ * Keys that are not socket options (a transport's own) are left to whoever reads them.
+ *
+ * @example
+ * ```ts
+ * checkOptions({ linger: -2 }) // throws ZlError EINVAL
+ * ```
+ */
+export function checkOptions(options: Partial<SocketOptions>): void {
+  for (const [name, value] of Object.entries(options)) {
+    const check = checks[name as keyof SocketOptions] as ((value: unknown) => boolean) | undefined
+    if (check !== undefined && !check(value)) {
+      throw new ZlError("EINVAL", `invalid value for the socket option ${name}: ${String(value)}`)
+    }
+  }
 }
 
 /** A high-water mark of 0 means no limit. */

@@ -1,11 +1,11 @@
-import type { ZlError } from "@zl/codec"
-import { defaultSchedule, Engine, type EngineOptions, type SocketType } from "@zl/engine"
+import { MAX_FRAME_SIZE, type ZlError } from "@zl/codec"
+import { defaultSchedule, Engine, type EngineOptions, type SocketType, timerDelay } from "@zl/engine"
 import { type Connection, type Listener, parseEndpoint, type Transport } from "@zl/transport"
 import type { Context } from "./context.js"
 import { Deque } from "./deque.js"
 import { asZlError, socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
-import { defaultOptions, type SocketOptions } from "./options.js"
+import { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner, SessionPipe } from "./pipe.js"
 import { ArrivalQueue, FairQueue, type Inbox } from "./strategies.js"
 
@@ -56,6 +56,13 @@ export const SENT: Promise<void> = Promise.resolve()
  * after the event loop had a turn, so that a tight `await send()` loop never starves timers and I/O.
  */
 const YIELD_EVERY = 256
+/**
+ * The most sends, and separately the most receives, that may wait on one socket. Where the
+ * `zeromq` package refuses a second concurrent operation with `EBUSY`, these queue in call order;
+ * past this many the next one is refused with `EBUSY` too, so that a peer that stops reading
+ * cannot make an application that does not await its sends grow without bound.
+ */
+export const MAX_PENDING_OPERATIONS = 10_000
 
 /**
  * What every socket type shares: bind/unbind/connect/disconnect with reconnection, pipes with
@@ -90,6 +97,7 @@ export abstract class SocketBase implements PipeOwner {
   private streak = 0
 
   constructor(type: SocketType, context: Context, options: Partial<SocketOptions> = {}) {
+    checkOptions(options)
     this.type = type
     this.context = context
     this.options = { ...defaultOptions, ...options }
@@ -132,7 +140,15 @@ export abstract class SocketBase implements PipeOwner {
     // no longer reported.
     if (this.ended) return
     if (event.type === "end") this.ended = true
-    for (const listener of this.listeners) listener(event)
+    for (const listener of this.listeners) {
+      // Events are emitted from inside the engine and the reconnect logic: a listener's exception
+      // must neither break them nor reach the event loop.
+      try {
+        listener(event)
+      } catch (err) {
+        this.context.reportError(err)
+      }
+    }
   }
 
   // ---- hooks for the socket types -------------------------------------------------------------
@@ -217,6 +233,7 @@ export abstract class SocketBase implements PipeOwner {
       this.streak + 1 >= YIELD_EVERY ||
       !this.sendable ||
       !this.xcanSend() ||
+      !encodable(frames) ||
       !this.xsend(frames)
     ) {
       return false
@@ -239,6 +256,11 @@ export abstract class SocketBase implements PipeOwner {
       reject(socketError("EINVAL", "a message has at least one frame"))
       return
     }
+    if (!encodable(frames)) {
+      // Refused whole, before any routing: no part of it goes anywhere.
+      reject(socketError("EMSGSIZE", `a frame is larger than ${MAX_FRAME_SIZE} octets`))
+      return
+    }
     if (this.senders.length === 0 && this.xcanSend()) {
       let taken: boolean
       try {
@@ -257,12 +279,16 @@ export abstract class SocketBase implements PipeOwner {
       reject(this.sendTimeoutError(frames))
       return
     }
+    if (this.senders.length >= MAX_PENDING_OPERATIONS) {
+      reject(socketError("EBUSY", `${MAX_PENDING_OPERATIONS} sends are already waiting on this socket`))
+      return
+    }
     const pending: PendingSend = { frames, resolve, reject, timer: undefined }
     if (timeout > 0) {
       pending.timer = setTimeout(() => {
         this.senders.removeWhere((s) => s === pending)
         reject(this.sendTimeoutError(frames))
-      }, timeout)
+      }, timerDelay(timeout))
     }
     this.senders.push(pending)
   }
@@ -369,6 +395,10 @@ export abstract class SocketBase implements PipeOwner {
       reject(signal.reason)
       return
     }
+    if (this.receivers.length >= MAX_PENDING_OPERATIONS) {
+      reject(socketError("EBUSY", `${MAX_PENDING_OPERATIONS} receives are already waiting on this socket`))
+      return
+    }
     const waiter: Waiter<Uint8Array[]> = { resolve, reject, timer: undefined }
     if (timeout > 0 || signal !== undefined) {
       const withdraw = (error: unknown): void => {
@@ -376,7 +406,9 @@ export abstract class SocketBase implements PipeOwner {
         settle(waiter)
         reject(error)
       }
-      if (timeout > 0) waiter.timer = setTimeout(() => withdraw(this.receiveTimeoutError()), timeout)
+      if (timeout > 0) {
+        waiter.timer = setTimeout(() => withdraw(this.receiveTimeoutError()), timerDelay(timeout))
+      }
       if (signal !== undefined) {
         const onAbort = (): void => withdraw(signal.reason)
         signal.addEventListener("abort", onAbort, { once: true })
@@ -532,9 +564,21 @@ export abstract class SocketBase implements PipeOwner {
     if (binding === undefined) throw socketError("ENOENT", `not bound to ${endpoint}`)
     this.bindings.delete(binding.endpoint)
     await binding.listener?.close()
-    // libzmq also closes the connections that came in through the endpoint.
-    for (const engine of binding.engines) engine.close()
+    // libzmq also closes the connections that came in through the endpoint, with the linger of close().
+    this.closeEngines(binding.engines)
     this.emit({ type: "close", address: binding.endpoint })
+  }
+
+  /** Closes accepted connections as `close()` and `unbind()` do: flushing for up to `linger`. */
+  private closeEngines(engines: Iterable<Engine>): void {
+    const linger = this.options.linger
+    for (const engine of engines) {
+      if (linger === 0) engine.destroy()
+      else {
+        engine.close()
+        if (linger > 0) unrefTimer(setTimeout(() => engine.destroy(), timerDelay(linger)))
+      }
+    }
   }
 
   private bindInproc(endpoint: string, name: string): string {
@@ -642,6 +686,7 @@ export abstract class SocketBase implements PipeOwner {
       heartbeatInterval: o.heartbeatInterval,
       heartbeatTimeout: Math.max(o.heartbeatTimeout, 0),
       heartbeatTimeToLive: o.heartbeatTimeToLive,
+      reportError: this.context.reportError,
       ...(this.context.allocate !== undefined
         ? { encoder: { allocate: this.context.allocate }, allocate: this.context.allocate }
         : {}),
@@ -694,7 +739,7 @@ export abstract class SocketBase implements PipeOwner {
     }
     this.connecters.set(endpoint, connecter)
     this.lastEndpoint = endpoint
-    void this.dial(connecter)
+    this.startDial(connecter)
   }
 
   /** Stops connecting to an endpoint and drops its connection. */
@@ -730,6 +775,11 @@ export abstract class SocketBase implements PipeOwner {
     return pipe
   }
 
+  /** Dials without leaving a promise behind: a fault in the dial is reported, never unhandled. */
+  private startDial(connecter: Connecter): void {
+    this.dial(connecter).catch(this.context.reportError)
+  }
+
   private async dial(connecter: Connecter): Promise<void> {
     if (connecter.stopped) return
     const abort = new AbortController()
@@ -737,7 +787,7 @@ export abstract class SocketBase implements PipeOwner {
     const timeout = this.options.connectTimeout
     const timer =
       timeout > 0
-        ? setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timeout)
+        ? setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timerDelay(timeout))
         : undefined
     let connection: Connection
     try {
@@ -761,7 +811,17 @@ export abstract class SocketBase implements PipeOwner {
       return
     }
     this.emit({ type: "connect", address: connecter.endpoint })
-    this.runEngine(connecter, connection)
+    try {
+      this.runEngine(connecter, connection)
+    } catch (err) {
+      // A fault in starting the session (a transport that throws) is a failed connection: report
+      // it, drop the connection and try again later.
+      this.context.reportError(err)
+      if (connecter.engine !== undefined && connecter.engine.closed === false) connecter.engine.destroy()
+      connecter.engine = undefined
+      connection.destroy()
+      this.scheduleReconnect(connecter)
+    }
   }
 
   private runEngine(connecter: Connecter, connection: Connection): void {
@@ -837,8 +897,8 @@ export abstract class SocketBase implements PipeOwner {
     this.emit({ type: "connect:retry", address: connecter.endpoint, interval })
     connecter.timer = setTimeout(() => {
       connecter.timer = undefined
-      void this.dial(connecter)
-    }, interval)
+      this.startDial(connecter)
+    }, timerDelay(interval))
     // Redialling only to deliver a closed socket's last messages never keeps the process alive.
     if (connecter.lingering) unrefTimer(connecter.timer)
   }
@@ -857,7 +917,7 @@ export abstract class SocketBase implements PipeOwner {
       connecter.lingering = true
       if (connecter.timer !== undefined) unrefTimer(connecter.timer)
       this.removePipe(queued)
-      if (linger > 0) unrefTimer(setTimeout(() => this.stopConnecter(connecter, 0), linger))
+      if (linger > 0) unrefTimer(setTimeout(() => this.stopConnecter(connecter, 0), timerDelay(linger)))
       return
     }
     connecter.stopped = true
@@ -871,7 +931,7 @@ export abstract class SocketBase implements PipeOwner {
         // A graceful close flushes what the transport holds; a pipe still writing closes its engine
         // once flushed (see onWritable). Linger bounds the wait.
         if (pipe === undefined || pipe.flushed) engine.close()
-        if (linger > 0) unrefTimer(setTimeout(() => engine.destroy(), linger))
+        if (linger > 0) unrefTimer(setTimeout(() => engine.destroy(), timerDelay(linger)))
       }
     }
     if (pipe !== undefined) {
@@ -902,16 +962,10 @@ export abstract class SocketBase implements PipeOwner {
     }
     const linger = this.options.linger
     for (const binding of this.bindings.values()) {
-      void binding.listener?.close()
+      binding.listener?.close().catch(this.context.reportError)
       // libzmq reports each listener it closes.
       this.emit({ type: "close", address: binding.endpoint })
-      for (const engine of binding.engines) {
-        if (linger === 0) engine.destroy()
-        else {
-          engine.close()
-          if (linger > 0) unrefTimer(setTimeout(() => engine.destroy(), linger))
-        }
-      }
+      this.closeEngines(binding.engines)
     }
     this.bindings.clear()
     for (const connecter of this.connecters.values()) this.stopConnecter(connecter, linger)
@@ -937,6 +991,12 @@ export abstract class SocketBase implements PipeOwner {
     if (this.isClosed) throw socketError("EBADF", "the socket is closed")
     if (this.context.closed) throw socketError("ETERM", "the context is closed")
   }
+}
+
+/** True when every frame can be put on the wire (ZMTP sizes; the largest buffer a peer could take). */
+function encodable(frames: readonly Uint8Array[]): boolean {
+  for (let i = 0; i < frames.length; i++) if (frames[i]!.length > MAX_FRAME_SIZE) return false
+  return true
 }
 
 function settle(waiter: Waiter<unknown>): void {

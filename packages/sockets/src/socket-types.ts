@@ -227,14 +227,21 @@ export class RouterSocket extends SocketBase {
     this.table.set(key, pipe)
   }
 
+  /**
+   * A routing id no peer holds. A peer may present any Identity, also one shaped like ours (a zero
+   * octet and four more): ids in use are skipped, so a peer that takes the next one in advance only
+   * moves the counter on, instead of getting the next anonymous peer refused as a duplicate.
+   */
   private makeId(): Uint8Array {
     const id = new Uint8Array(5)
-    this.nextId = (this.nextId + 1) >>> 0
-    const n = this.nextId
-    id[1] = n >>> 24
-    id[2] = (n >>> 16) & 0xff
-    id[3] = (n >>> 8) & 0xff
-    id[4] = n & 0xff
+    do {
+      this.nextId = (this.nextId + 1) >>> 0
+      const n = this.nextId
+      id[1] = n >>> 24
+      id[2] = (n >>> 16) & 0xff
+      id[3] = (n >>> 8) & 0xff
+      id[4] = n & 0xff
+    } while (this.table.has(idKey(id)))
     return id
   }
 
