@@ -8,6 +8,13 @@ export type Event = SocketEvent
 export type EventType = SocketEvent["type"]
 export type EventOfType<E extends EventType = EventType> = Extract<SocketEvent, { type: E }>
 
+/**
+ * Events kept for an application that does not read them, as libzmq's monitor socket keeps at most
+ * its high-water mark of 1,000: further events are dropped, except the last one, `end`. Peers that
+ * connect and go away keep producing events; nobody reading them must not cost memory without bound.
+ */
+export const MAX_QUEUED_EVENTS = 1000
+
 const EMITTER_MODE =
   "Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive()."
 
@@ -155,7 +162,15 @@ export class Observer {
   #emit(event: Event): void {
     if (this.#closed) return
     if (event.type === "end") this.#finish()
-    this.#emitter!.emit(event.type, event)
+    // Each listener on its own: one that throws neither silences the others nor reaches the
+    // engine or timer the event came from.
+    for (const listener of this.#emitter!.rawListeners(event.type)) {
+      try {
+        ;(listener as (event: Event) => void).call(this.#emitter, event)
+      } catch (err) {
+        this.#socket.context.reportError(err)
+      }
+    }
   }
 
   #push(event: Event): void {
@@ -169,7 +184,7 @@ export class Observer {
     }
     const waiter = this.#waiting.shift()
     if (waiter === undefined) {
-      this.#queue.push(event)
+      if (this.#queue.length < MAX_QUEUED_EVENTS || event.type === "end") this.#queue.push(event)
       return
     }
     if (event.type === "end") this.#finish()
