@@ -515,7 +515,13 @@ export class Engine {
 
   private readonly endOfTask = (): void => {
     this.wroteThisTask = false
-    if (!this.writePending && this.encoder.pendingBytes > 0) this.flush()
+    if (this.writePending || this.encoder.pendingBytes === 0) return
+    // Runs from the scheduler, where an exception would reach the event loop.
+    try {
+      this.flush()
+    } catch (err) {
+      this.fail(err)
+    }
   }
 
   private onDrain(): void {

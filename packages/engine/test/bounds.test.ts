@@ -253,6 +253,25 @@ describe("close never waits on a peer forever", () => {
 })
 
 describe("exceptions from the handler", () => {
+  it("an exception from onWritable in the end-of-task flush fails the connection, not the scheduler", async () => {
+    const tasks: (() => void)[] = []
+    const side = await engineWithRawPeer({ socketType: "DEALER", schedule: (task) => void tasks.push(task) })
+    side.peer.write(greeting(), ready({ "Socket-Type": "ROUTER" }))
+    await waitFor(() => side.engine.ready)
+    side.recorder.onWritable = () => {
+      throw new Error("handler bug")
+    }
+    tasks.length = 0
+    // The first send of a task is written at once and its onWritable throws inside send(); the
+    // second is coalesced and written by the scheduled task.
+    expect(() => side.engine.send([ascii("one")])).toThrow("handler bug")
+    side.engine.send([ascii("two")])
+    expect(tasks).toHaveLength(1)
+    expect(() => tasks[0]!()).not.toThrow()
+    await waitFor(() => side.recorder.closes.length > 0)
+    expect(side.recorder.closes[0]!.error?.message).toContain("handler bug")
+  })
+
   it("an exception from onClose goes to reportError, not into the transport", async () => {
     const reported: unknown[] = []
     const side = await engineWithRawPeer({
