@@ -331,7 +331,15 @@ function describePair(pair: ImplPair, transport: Transport): void {
       dealer.connect(await bindAny(rep, transport))
       await dealer.send(["no-delimiter"])
       await dealer.send(["", "good"])
-      expectFrames(await within(STEP, rep.receive(), "request"), frames("good"))
+      // zeromq 6.8.0 (as traits.staleReplyRejectsReceive says of REQ): when the malformed request
+      // arrives alone, the binding sees POLLIN, libzmq's non-blocking receive drops that request and
+      // finds nothing else yet, and the receive rejects with EAGAIN. Receive again in that case.
+      const receive = (): Promise<Buffer[]> =>
+        rep.receive().catch((err: { code?: string }) => {
+          if (binder.traits.staleReplyRejectsReceive && err.code === "EAGAIN") return receive()
+          throw err
+        })
+      expectFrames(await within(STEP, receive(), "request"), frames("good"))
       await rep.send("answer")
       expectFrames(await within(STEP, dealer.receive(), "reply"), frames("", "answer"))
     })
