@@ -136,51 +136,20 @@ function uint64(value: number): number {
 
 const casts: Record<NumberCast, (value: number) => number> = { int32, int64, uint64 }
 
-/** Reads an option: `ENOTSOCK` once the socket is closed. */
-export function readOption<T>(socket: object, read: (state: SocketState) => T): T {
-  const state = stateOf(socket)
-  state.assertSocket()
-  return read(state)
+/** Converts a number for an option's C type, as zeromq's binding does. */
+export function toNumber(cast: NumberCast, value: number): number {
+  return casts[cast](value)
+}
+
+/** A string option's value as bytes (UTF-8 for a string); null stays null. */
+export function toBytes(value: string | Uint8Array | null): Uint8Array | null {
+  return typeof value === "string" ? Buffer.from(value, "utf8") : value
 }
 
 /**
- * Writes a numeric option as zeromq does: `TypeError` unless a number, the late-option warning,
- * `ENOTSOCK` once closed, the C conversion, then `EINVAL` where libzmq refuses the value.
- */
-export function writeNumber(
-  socket: object,
-  value: unknown,
-  cast: NumberCast,
-  valid: (value: number) => boolean,
-  apply: (state: SocketState, value: number) => void,
-  immediate = false,
-): void {
-  if (typeof value !== "number") throw new TypeError("Option value must be a number")
-  const state = stateOf(socket)
-  state.warnUnlessImmediate(immediate)
-  const converted = casts[cast](value)
-  state.assertSocket()
-  if (!valid(converted)) throw zmqError("EINVAL")
-  apply(state, converted)
-}
-
-/** Writes a boolean option: `TypeError` unless a boolean, then as {@link writeNumber}. */
-export function writeBoolean(
-  socket: object,
-  value: unknown,
-  apply: (state: SocketState, value: boolean) => void,
-  immediate = false,
-): void {
-  if (typeof value !== "boolean") throw new TypeError("Option value must be a boolean")
-  const state = stateOf(socket)
-  state.warnUnlessImmediate(immediate)
-  state.assertSocket()
-  apply(state, value)
-}
-
-/**
- * Checks a string option (a string, a buffer, or null for none) and returns it as bytes: `TypeError`
- * for anything else, then as {@link writeNumber}.
+ * Checks a string-like value the way a string option is checked (a string, a buffer, or null) and
+ * returns it as bytes: `TypeError` for anything else, the late-option warning, `ENOTSOCK` once
+ * closed, then `EINVAL` unless `valid`.
  */
 export function toBytesOption(
   socket: object,
@@ -188,61 +157,19 @@ export function toBytesOption(
   valid: (value: Uint8Array | null) => boolean,
   immediate = false,
 ): Uint8Array | null {
-  let bytes: Uint8Array | null
-  if (typeof value === "string") bytes = Buffer.from(value, "utf8")
-  else if (value instanceof Uint8Array || value === null) bytes = value
-  else throw new TypeError("Option value must be a string or buffer")
+  if (typeof value !== "string" && !(value instanceof Uint8Array) && value !== null) {
+    throw new TypeError("Option value must be a string or buffer")
+  }
   const state = stateOf(socket)
   state.warnUnlessImmediate(immediate)
   state.assertSocket()
+  const bytes = toBytes(value)
   if (!valid(bytes)) throw zmqError("EINVAL")
   return bytes
-}
-
-/** Writes a string option, checked by {@link toBytesOption}. */
-export function writeBytes(
-  socket: object,
-  value: unknown,
-  valid: (value: Uint8Array | null) => boolean,
-  apply: (state: SocketState, value: Uint8Array | null) => void,
-  immediate = false,
-): void {
-  const bytes = toBytesOption(socket, value, valid, immediate)
-  apply(stateOf(socket), bytes)
 }
 
 /** The `ENOTSUP` of an option whose feature zlink does not have yet. */
 export function unsupported(name: string): never {
   const cause = new ZlError("ENOTSUP", `the ${name} option is not supported by zlink yet`)
   throw zmqError("ENOTSUP", { cause })
-}
-
-/** A boolean option whose feature zlink lacks: false is accepted, true fails with `ENOTSUP`. */
-export function writeUnsupportedBoolean(
-  socket: object,
-  name: string,
-  value: unknown,
-  immediate = false,
-): void {
-  writeBoolean(
-    socket,
-    value,
-    (_, on) => {
-      if (on) unsupported(name)
-    },
-    immediate,
-  )
-}
-
-/** A string option whose feature zlink lacks: null is accepted, anything else fails with `ENOTSUP`. */
-export function writeUnsupportedBytes(socket: object, name: string, value: unknown, immediate = false): void {
-  writeBytes(
-    socket,
-    value,
-    () => true,
-    (_, bytes) => {
-      if (bytes !== null) unsupported(name)
-    },
-    immediate,
-  )
 }

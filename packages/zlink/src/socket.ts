@@ -2,21 +2,21 @@ import { SENT, type SocketBase, type SocketOptions } from "@zl/sockets"
 import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
 import { rethrow, toZmqError, zmqError } from "./errors.js"
-import {
-  coreOf,
-  readOption,
-  registerState,
-  SocketState,
-  stateOf,
-  toBytesOption,
-  writeBoolean,
-  writeBytes,
-  writeNumber,
-  writeUnsupportedBoolean,
-  writeUnsupportedBytes,
-} from "./internal.js"
+import { coreOf, registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
 import { type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
+import {
+  defineOptions,
+  type OptionKind,
+  type Options,
+  readableOptions,
+  readRow,
+  rowById,
+  socketOptions,
+  type WritableRow,
+  writableOptions,
+  writeRow,
+} from "./options.js"
 
 /** The numeric socket types of libzmq, which `socket.type` reports as the `zeromq` package does. */
 export const SocketType = {
@@ -47,14 +47,6 @@ type WritableKeys<T> = {
 /** Options accepted by socket constructors: any writable socket property, plus `context`. */
 export type SocketConstructorOptions<S> = { context?: Context } & Partial<Pick<S, WritableKeys<S>>>
 
-const utf8 = new TextDecoder()
-
-const IMMEDIATE = true
-
-function decode(bytes: Uint8Array | null): string | null {
-  return bytes === null || bytes.length === 0 ? null : utf8.decode(bytes)
-}
-
 function checkAddress(address: unknown): asserts address is string {
   if (typeof address !== "string") throw new TypeError("Address must be a string")
 }
@@ -76,6 +68,7 @@ function checkProtocol(state: SocketState, address: string): void {
  * One deliberate difference: where the `zeromq` package rejects a second concurrent `send()` or
  * `receive()` with `EBUSY`, zlink queues it and serves it in call order, within the high-water marks.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the rows of socketOptions install on the prototype.
 export abstract class Socket {
   protected constructor(
     type: SocketType,
@@ -128,26 +121,6 @@ export abstract class Socket {
   get writable(): boolean {
     const state = stateOf(this)
     return !state.closed && state.core.writable
-  }
-
-  /** `ZMQ_TYPE`. */
-  get type(): SocketType {
-    return readOption(this, (s) => s.type as SocketType)
-  }
-
-  /** `ZMQ_LAST_ENDPOINT`: the resolved endpoint of the last bind or connect. */
-  get lastEndpoint(): string | null {
-    return readOption(this, (s) => s.core.lastEndpoint)
-  }
-
-  /** `ZMQ_MECHANISM`: null, as zlink speaks the NULL mechanism. */
-  get securityMechanism(): null | "plain" | "curve" | "gssapi" {
-    return readOption(this, () => null)
-  }
-
-  /** `ZMQ_THREAD_SAFE`: false, as libzmq's classic sockets. */
-  get threadSafe(): boolean {
-    return readOption(this, () => false)
   }
 
   /**
@@ -206,427 +179,56 @@ export abstract class Socket {
     else if (state.lifecycle !== "closed") state.close()
   }
 
-  // ---- options -----------------------------------------------------------------------------------
+  // ---- options by libzmq number, for subclasses (as zeromq's protected methods) -------------------
 
-  /** `ZMQ_LINGER`: how long `close()` keeps flushing (ms); -1 forever. */
-  get linger(): number {
-    return readOption(this, (s) => s.core.options.linger)
+  /** Reads a boolean option by its libzmq number; `EINVAL` for an option this class does not have. */
+  protected getBoolOption(option: number): boolean {
+    return Boolean(readRow(this, rowById(this, option, INT_SIZED)))
   }
-  set linger(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= -1,
-      (s, v) => {
-        s.core.options.linger = v
-      },
-      IMMEDIATE,
-    )
+  /** Sets a boolean option by its libzmq number. */
+  protected setBoolOption(option: number, value: boolean): void {
+    setByNumber(this, option, INT_SIZED, value)
   }
-
-  /** `ZMQ_RECONNECT_IVL` (ms); -1 never reconnects. */
-  get reconnectInterval(): number {
-    return readOption(this, (s) => s.core.options.reconnectInterval)
+  /** Reads a 32-bit signed option by its libzmq number. */
+  protected getInt32Option(option: number): number {
+    return Number(readRow(this, rowById(this, option, INT_SIZED)))
   }
-  set reconnectInterval(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= -1,
-      (s, v) => {
-        s.core.options.reconnectInterval = v
-      },
-    )
+  /** Sets a 32-bit signed option by its libzmq number. */
+  protected setInt32Option(option: number, value: number): void {
+    setByNumber(this, option, INT_SIZED, value)
   }
-
-  /** `ZMQ_RECONNECT_IVL_MAX` (ms); 0 for no back-off. */
-  get reconnectMaxInterval(): number {
-    return readOption(this, (s) => s.core.options.reconnectMaxInterval)
+  /** Reads a 32-bit unsigned option by its libzmq number. */
+  protected getUint32Option(option: number): number {
+    return Number(readRow(this, rowById(this, option, INT_SIZED))) >>> 0
   }
-  set reconnectMaxInterval(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.reconnectMaxInterval = v
-      },
-    )
+  /** Sets a 32-bit unsigned option by its libzmq number. */
+  protected setUint32Option(option: number, value: number): void {
+    setByNumber(this, option, INT_SIZED, value)
   }
-
-  /** `ZMQ_BACKLOG`. */
-  get backlog(): number {
-    return readOption(this, (s) => s.core.options.backlog)
+  /** Reads a 64-bit signed option by its libzmq number. */
+  protected getInt64Option(option: number): number {
+    return readRow(this, rowById(this, option, LONG_SIZED)) as number
   }
-  set backlog(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.backlog = v
-      },
-    )
+  /** Sets a 64-bit signed option by its libzmq number. */
+  protected setInt64Option(option: number, value: number): void {
+    setByNumber(this, option, LONG_SIZED, value)
   }
-
-  /** `ZMQ_MAXMSGSIZE`: the largest frame accepted from a peer; negative for no limit. */
-  get maxMessageSize(): number {
-    return readOption(this, (s) => s.core.options.maxMessageSize)
+  /** Reads a 64-bit unsigned option by its libzmq number. */
+  protected getUint64Option(option: number): number {
+    return readRow(this, rowById(this, option, LONG_SIZED)) as number
   }
-  set maxMessageSize(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int64",
-      () => true,
-      (s, v) => {
-        s.core.options.maxMessageSize = v
-      },
-    )
+  /** Sets a 64-bit unsigned option by its libzmq number. */
+  protected setUint64Option(option: number, value: number): void {
+    setByNumber(this, option, LONG_SIZED, value)
   }
-
-  /** `ZMQ_TCP_KEEPALIVE`: -1 OS default, 0 off, 1 on. */
-  get tcpKeepalive(): number {
-    return readOption(this, (s) => s.core.options.tcpKeepalive)
+  /** Reads a string option by its libzmq number. */
+  protected getStringOption(option: number): string | null {
+    return readRow(this, rowById(this, option, ["string"])) as string | null
   }
-  set tcpKeepalive(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= -1 && v <= 1,
-      (s, v) => {
-        s.core.options.tcpKeepalive = v
-      },
-    )
+  /** Sets a string option by its libzmq number. */
+  protected setStringOption(option: number, value: string | Buffer | null): void {
+    setByNumber(this, option, ["string"], value)
   }
-
-  /** `ZMQ_IMMEDIATE`: queue messages only for completed connections. */
-  get immediate(): boolean {
-    return readOption(this, (s) => s.core.options.immediate)
-  }
-  set immediate(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.immediate = v
-    })
-  }
-
-  /** `ZMQ_IPV6`. */
-  get ipv6(): boolean {
-    return readOption(this, (s) => s.core.options.ipv6)
-  }
-  set ipv6(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.ipv6 = v
-    })
-  }
-
-  /** `ZMQ_HANDSHAKE_IVL` (ms); 0 for no limit. */
-  get handshakeInterval(): number {
-    return readOption(this, (s) => s.core.options.handshakeInterval)
-  }
-  set handshakeInterval(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.handshakeInterval = v
-      },
-    )
-  }
-
-  /** `ZMQ_HEARTBEAT_IVL` (ms); 0 turns heartbeats off. */
-  get heartbeatInterval(): number {
-    return readOption(this, (s) => s.core.options.heartbeatInterval)
-  }
-  set heartbeatInterval(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.heartbeatInterval = v
-      },
-    )
-  }
-
-  /** `ZMQ_HEARTBEAT_TTL` (ms), kept in deciseconds as libzmq does: up to 6,553,500. */
-  get heartbeatTimeToLive(): number {
-    return readOption(this, (s) => s.core.options.heartbeatTimeToLive)
-  }
-  set heartbeatTimeToLive(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => Math.trunc(v / 100) >= 0 && Math.trunc(v / 100) <= 0xffff,
-      (s, v) => {
-        s.core.options.heartbeatTimeToLive = Math.trunc(v / 100) * 100 + 0
-      },
-    )
-  }
-
-  /** `ZMQ_HEARTBEAT_TIMEOUT` (ms); -1 (the default) means the heartbeat interval. */
-  get heartbeatTimeout(): number {
-    return readOption(this, (s) => s.core.options.heartbeatTimeout)
-  }
-  set heartbeatTimeout(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.heartbeatTimeout = v
-      },
-    )
-  }
-
-  /** `ZMQ_CONNECT_TIMEOUT` (ms); 0 for the OS default. */
-  get connectTimeout(): number {
-    return readOption(this, (s) => s.core.options.connectTimeout)
-  }
-  set connectTimeout(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.connectTimeout = v
-      },
-    )
-  }
-
-  // Options that tune what zlink does not have (multicast, kernel buffers, thread affinity): kept,
-  // checked as libzmq checks them, without effect.
-
-  /** `ZMQ_AFFINITY`: accepted, without effect (zlink has no I/O threads). */
-  get affinity(): number {
-    return readTuning(this, "affinity", 0)
-  }
-  set affinity(value: number) {
-    writeTuning(this, "affinity", value, "uint64", () => true)
-  }
-  /** `ZMQ_RATE`: accepted, without effect (no multicast). */
-  get rate(): number {
-    return readTuning(this, "rate", 100)
-  }
-  set rate(value: number) {
-    writeTuning(this, "rate", value, "int32", (v) => v > 0)
-  }
-  /** `ZMQ_RECOVERY_IVL`: accepted, without effect (no multicast). */
-  get recoveryInterval(): number {
-    return readTuning(this, "recoveryInterval", 10_000)
-  }
-  set recoveryInterval(value: number) {
-    writeTuning(this, "recoveryInterval", value, "int32", (v) => v >= 0)
-  }
-  /** `ZMQ_MULTICAST_MAXTPDU`: accepted, without effect (no multicast). */
-  get multicastMaxTransportDataUnit(): number {
-    return readTuning(this, "multicastMaxTransportDataUnit", 1500)
-  }
-  set multicastMaxTransportDataUnit(value: number) {
-    writeTuning(this, "multicastMaxTransportDataUnit", value, "int32", (v) => v > 0)
-  }
-  /** `ZMQ_TOS`: accepted, without effect. */
-  get typeOfService(): number {
-    return readTuning(this, "typeOfService", 0)
-  }
-  set typeOfService(value: number) {
-    writeTuning(this, "typeOfService", value, "int32", (v) => v >= 0)
-  }
-  /** `ZMQ_TCP_KEEPALIVE_CNT`: accepted, without effect. */
-  get tcpKeepaliveCount(): number {
-    return readTuning(this, "tcpKeepaliveCount", -1)
-  }
-  set tcpKeepaliveCount(value: number) {
-    writeTuning(this, "tcpKeepaliveCount", value, "int32", (v) => v >= -1)
-  }
-  /** `ZMQ_TCP_KEEPALIVE_IDLE`: accepted, without effect. */
-  get tcpKeepaliveIdle(): number {
-    return readTuning(this, "tcpKeepaliveIdle", -1)
-  }
-  set tcpKeepaliveIdle(value: number) {
-    writeTuning(this, "tcpKeepaliveIdle", value, "int32", (v) => v >= -1)
-  }
-  /** `ZMQ_TCP_KEEPALIVE_INTVL`: accepted, without effect. */
-  get tcpKeepaliveInterval(): number {
-    return readTuning(this, "tcpKeepaliveInterval", -1)
-  }
-  set tcpKeepaliveInterval(value: number) {
-    writeTuning(this, "tcpKeepaliveInterval", value, "int32", (v) => v >= -1)
-  }
-  /** `ZMQ_TCP_MAXRT`: accepted, without effect. */
-  get tcpMaxRetransmitTimeout(): number {
-    return readTuning(this, "tcpMaxRetransmitTimeout", 0)
-  }
-  set tcpMaxRetransmitTimeout(value: number) {
-    writeTuning(this, "tcpMaxRetransmitTimeout", value, "int32", (v) => v >= 0)
-  }
-  /** `ZMQ_LOOPBACK_FASTPATH`: accepted, without effect (Windows only in libzmq). */
-  get loopbackFastPath(): boolean {
-    return readTuning(this, "loopbackFastPath", false)
-  }
-  set loopbackFastPath(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.tuning.set("loopbackFastPath", v)
-    })
-  }
-
-  // VMCI transport options: as libzmq built without VMCI, reading and writing fail with EINVAL.
-
-  /** `ZMQ_VMCI_BUFFER_SIZE`: fails with `EINVAL` (no VMCI transport). */
-  get vmciBufferSize(): number {
-    return readOption(this, noVmci)
-  }
-  set vmciBufferSize(value: number) {
-    writeNumber(this, value, "uint64", () => false, noVmci)
-  }
-  /** `ZMQ_VMCI_BUFFER_MIN_SIZE`: fails with `EINVAL` (no VMCI transport). */
-  get vmciBufferMinSize(): number {
-    return readOption(this, noVmci)
-  }
-  set vmciBufferMinSize(value: number) {
-    writeNumber(this, value, "uint64", () => false, noVmci)
-  }
-  /** `ZMQ_VMCI_BUFFER_MAX_SIZE`: fails with `EINVAL` (no VMCI transport). */
-  get vmciBufferMaxSize(): number {
-    return readOption(this, noVmci)
-  }
-  set vmciBufferMaxSize(value: number) {
-    writeNumber(this, value, "uint64", () => false, noVmci)
-  }
-  /** `ZMQ_VMCI_CONNECT_TIMEOUT`: fails with `EINVAL` (no VMCI transport). */
-  get vmciConnectTimeout(): number {
-    return readOption(this, noVmci)
-  }
-  set vmciConnectTimeout(value: number) {
-    writeNumber(this, value, "int32", () => false, noVmci)
-  }
-
-  // Options whose feature zlink does not have yet: reading gives the default, setting the default is
-  // accepted, and setting anything else fails with ENOTSUP.
-
-  /** `ZMQ_PLAIN_SERVER`: PLAIN is not supported yet; only false is accepted. */
-  get plainServer(): boolean {
-    return readOption(this, () => false)
-  }
-  set plainServer(value: boolean) {
-    writeUnsupportedBoolean(this, "plainServer", value)
-  }
-  /** `ZMQ_PLAIN_USERNAME`: PLAIN is not supported yet; only null is accepted. */
-  get plainUsername(): string | null {
-    return readOption(this, () => null)
-  }
-  set plainUsername(value: string | null) {
-    writeUnsupportedBytes(this, "plainUsername", value)
-  }
-  /** `ZMQ_PLAIN_PASSWORD`: PLAIN is not supported yet; only null is accepted. */
-  get plainPassword(): string | null {
-    return readOption(this, () => null)
-  }
-  set plainPassword(value: string | null) {
-    writeUnsupportedBytes(this, "plainPassword", value)
-  }
-  /** `ZMQ_CURVE_SERVER`: CURVE is not supported yet; only false is accepted. */
-  get curveServer(): boolean {
-    return readOption(this, () => false)
-  }
-  set curveServer(value: boolean) {
-    writeUnsupportedBoolean(this, "curveServer", value)
-  }
-  /** `ZMQ_CURVE_PUBLICKEY`: CURVE is not supported yet; only null is accepted. */
-  get curvePublicKey(): string | null {
-    return readOption(this, () => null)
-  }
-  set curvePublicKey(value: string | null) {
-    writeUnsupportedBytes(this, "curvePublicKey", value)
-  }
-  /** `ZMQ_CURVE_SECRETKEY`: CURVE is not supported yet; only null is accepted. */
-  get curveSecretKey(): string | null {
-    return readOption(this, () => null)
-  }
-  set curveSecretKey(value: string | null) {
-    writeUnsupportedBytes(this, "curveSecretKey", value)
-  }
-  /** `ZMQ_CURVE_SERVERKEY`: CURVE is not supported yet; only null is accepted. */
-  get curveServerKey(): string | null {
-    return readOption(this, () => null)
-  }
-  set curveServerKey(value: string | null) {
-    writeUnsupportedBytes(this, "curveServerKey", value)
-  }
-  /** `ZMQ_ZAP_DOMAIN`: ZAP is not supported yet; only null is accepted. */
-  get zapDomain(): string | null {
-    return readOption(this, () => null)
-  }
-  set zapDomain(value: string | null) {
-    writeUnsupportedBytes(this, "zapDomain", value)
-  }
-  /** `ZMQ_ZAP_ENFORCE_DOMAIN`: ZAP is not supported yet; only false is accepted. */
-  get zapEnforceDomain(): boolean {
-    return readOption(this, () => false)
-  }
-  set zapEnforceDomain(value: boolean) {
-    writeUnsupportedBoolean(this, "zapEnforceDomain", value)
-  }
-  /** `ZMQ_SOCKS_PROXY`: SOCKS is not supported yet; only null is accepted. */
-  get socksProxy(): string | null {
-    return readOption(this, () => null)
-  }
-  set socksProxy(value: string | null) {
-    writeUnsupportedBytes(this, "socksProxy", value)
-  }
-  /** `ZMQ_TCP_ACCEPT_FILTER`: not supported yet; only null is accepted. */
-  get tcpAcceptFilter(): string | null {
-    return readOption(this, () => null)
-  }
-  set tcpAcceptFilter(value: string | null) {
-    writeUnsupportedBytes(this, "tcpAcceptFilter", value)
-  }
-  /** `ZMQ_BINDTODEVICE`: not supported yet; only null is accepted. */
-  get interface(): string | null {
-    return readOption(this, () => null)
-  }
-  set interface(value: string | null) {
-    writeUnsupportedBytes(this, "interface", value)
-  }
-}
-
-function noVmci(): never {
-  throw zmqError("EINVAL")
-}
-
-function readTuning<T>(socket: Socket, name: string, fallback: T): T {
-  return readOption(socket, (s) => (s.tuning.get(name) as T | undefined) ?? fallback)
-}
-
-function writeTuning(
-  socket: object,
-  name: string,
-  value: unknown,
-  cast: "int32" | "uint64",
-  valid: (value: number) => boolean,
-  immediate = false,
-): void {
-  writeNumber(
-    socket,
-    value,
-    cast,
-    valid,
-    (s, v) => {
-      s.tuning.set(name, v)
-    },
-    immediate,
-  )
 }
 
 /** Ends a bind or unbind: unblocks the socket (closing it if asked meanwhile), then settles. */
@@ -713,23 +315,6 @@ export function receiveWithSignal(socket: Socket, signal: AbortSignal): Promise<
   return core.receive(signal).then(toBuffers, rethrow)
 }
 
-/** @internal Reads a routing id option (`ZMQ_ROUTING_ID`). */
-export function readRoutingId(socket: Socket): string | null {
-  return readOption(socket, (s) => decode(s.core.options.routingId))
-}
-
-/** @internal Writes a routing id option: 1 to 255 octets. */
-export function writeRoutingId(socket: Socket, value: unknown): void {
-  writeBytes(
-    socket,
-    value,
-    (bytes) => bytes !== null && bytes.length > 0 && bytes.length <= 255,
-    (s, bytes) => {
-      s.core.options.routingId = bytes
-    },
-  )
-}
-
 /**
  * @internal The routing id `Router.connect` gives the peer (`ZMQ_CONNECT_ROUTING_ID`), checked as
  * zeromq sets it: like an option that takes effect on the next connect.
@@ -738,16 +323,27 @@ export function connectRoutingId(socket: Socket, value: unknown): Uint8Array {
   return toBytesOption(socket, value, (bytes) => bytes !== null && bytes.length > 0) as Uint8Array
 }
 
+/** Options the raw-number methods take through a 4-octet C int: booleans and 32-bit numbers. */
+const INT_SIZED: readonly OptionKind[] = ["bool", "int32"]
+/** Options the raw-number methods take through an 8-octet C integer. */
+const LONG_SIZED: readonly OptionKind[] = ["int64", "uint64"]
+
+/** Sets an option by its libzmq number, converting between C ints and booleans as libzmq does. */
+function setByNumber(socket: Socket, id: number, kinds: readonly OptionKind[], value: unknown): void {
+  const row = rowById(socket, id, kinds)
+  if (row.set === undefined) throw zmqError("EINVAL")
+  let converted = value
+  if (row.kind === "bool" && typeof value === "number") converted = value !== 0
+  else if (row.kind === "int32" && typeof value === "boolean") converted = value ? 1 : 0
+  writeRow(socket, row as WritableRow<unknown>, converted)
+}
+
+// The options every socket has: properties from the rows of `socketOptions`.
+export interface Socket extends Options<typeof socketOptions> {}
+defineOptions([Socket], socketOptions)
+
 /** Sockets that send: `send(message)` with one frame or an array of frames, and the send options. */
-export interface Writable {
-  /** `ZMQ_MULTICAST_HOPS`: accepted, without effect (no multicast). */
-  multicastHops: number
-  /** `ZMQ_SNDBUF`: accepted, without effect; -1 leaves the OS default. */
-  sendBufferSize: number
-  /** `ZMQ_SNDHWM`: messages queued per peer before sends wait or drop; 0 for no limit. */
-  sendHighWaterMark: number
-  /** `ZMQ_SNDTIMEO` (ms); -1 waits forever, 0 fails at once with `EAGAIN`. */
-  sendTimeout: number
+export interface Writable extends Options<typeof writableOptions> {
   /**
    * Sends a message (one frame, or an array of frames). Resolves once queued; waits while the
    * high-water mark is reached, up to `sendTimeout`. Concurrent sends are served in call order.
@@ -756,121 +352,38 @@ export interface Writable {
 }
 
 /** Sockets that receive: `receive()`, `for await`, and the receive options. */
-export interface Readable {
-  /** `ZMQ_RCVBUF`: accepted, without effect; -1 leaves the OS default. */
-  receiveBufferSize: number
-  /** `ZMQ_RCVHWM`: messages queued per peer before reading from it stops; 0 for no limit. */
-  receiveHighWaterMark: number
-  /** `ZMQ_RCVTIMEO` (ms); -1 waits forever, 0 fails at once with `EAGAIN`. */
-  receiveTimeout: number
+export interface Readable extends Options<typeof readableOptions> {
   /** Receives the next message. Concurrent receives are served in call order. */
   receive(): Promise<Buffer[]>
   [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined>
 }
 
-/** The send options, installed on the prototype of each writable socket class. */
-class WritableOptions {
-  get multicastHops(): number {
-    return readTuning(this as unknown as Socket, "multicastHops", 1)
-  }
-  set multicastHops(value: number) {
-    writeTuning(this, "multicastHops", value, "int32", (v) => v > 0)
-  }
-  get sendBufferSize(): number {
-    return readTuning(this as unknown as Socket, "sendBufferSize", -1)
-  }
-  set sendBufferSize(value: number) {
-    writeTuning(this, "sendBufferSize", value, "int32", (v) => v >= -1)
-  }
-  get sendHighWaterMark(): number {
-    return readOption(this, (s) => s.core.options.sendHighWaterMark)
-  }
-  set sendHighWaterMark(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.sendHighWaterMark = v
-      },
-      IMMEDIATE,
-    )
-  }
-  get sendTimeout(): number {
-    return readOption(this, (s) => s.core.options.sendTimeout)
-  }
-  set sendTimeout(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= -1,
-      (s, v) => {
-        s.core.options.sendTimeout = v
-      },
-      IMMEDIATE,
-    )
+/** @internal The base of the sockets that only send (PUB, PUSH). */
+export abstract class SendingSocket extends Socket {
+  send(message: MessageLike | MessageLike[]): Promise<void> {
+    return sendOn(this, message)
   }
 }
 
-/** The receive options, installed on the prototype of each readable socket class. */
-class ReadableOptions {
-  get receiveBufferSize(): number {
-    return readTuning(this as unknown as Socket, "receiveBufferSize", -1)
+/** @internal The base of the sockets that receive, and of those that also send. */
+export abstract class ReceivingSocket extends Socket {
+  receive(): Promise<Buffer[]> {
+    return receiveOn(this)
   }
-  set receiveBufferSize(value: number) {
-    writeTuning(this, "receiveBufferSize", value, "int32", (v) => v >= -1)
-  }
-  get receiveHighWaterMark(): number {
-    return readOption(this, (s) => s.core.options.receiveHighWaterMark)
-  }
-  set receiveHighWaterMark(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= 0,
-      (s, v) => {
-        s.core.options.receiveHighWaterMark = v
-      },
-      IMMEDIATE,
-    )
-  }
-  get receiveTimeout(): number {
-    return readOption(this, (s) => s.core.options.receiveTimeout)
-  }
-  set receiveTimeout(value: number) {
-    writeNumber(
-      this,
-      value,
-      "int32",
-      (v) => v >= -1,
-      (s, v) => {
-        s.core.options.receiveTimeout = v
-      },
-      IMMEDIATE,
-    )
+  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
+    return messages(this)
   }
 }
 
-function install(source: { prototype: object }, targets: readonly { prototype: object }[]): void {
-  for (const name of Object.getOwnPropertyNames(source.prototype)) {
-    if (name === "constructor") continue
-    const descriptor = Object.getOwnPropertyDescriptor(source.prototype, name)!
-    for (const target of targets) Object.defineProperty(target.prototype, name, descriptor)
+/** @internal The base of the sockets that send and receive. */
+export abstract class DuplexSocket extends ReceivingSocket {
+  send(message: MessageLike | MessageLike[]): Promise<void> {
+    return sendOn(this, message)
   }
 }
 
-/** @internal Gives each class the options of the `Writable` interface. */
-export function defineWritable(targets: readonly { prototype: object }[]): void {
-  install(WritableOptions, targets)
-}
-
-/** @internal Gives each class the options of the `Readable` interface. */
-export function defineReadable(targets: readonly { prototype: object }[]): void {
-  install(ReadableOptions, targets)
-}
+defineOptions([SendingSocket, DuplexSocket], writableOptions)
+defineOptions([ReceivingSocket], readableOptions)
 
 /** The async iterator of readable sockets: ends when the socket is closed. */
 export function messages(socket: Socket & Pick<Readable, "receive">): AsyncIterator<Buffer[], undefined> {

@@ -11,30 +11,31 @@ import {
   XPublisherSocket,
   XSubscriberSocket,
 } from "@zl/sockets"
-import {
-  coreOf,
-  readOption,
-  toBytesOption,
-  writeBoolean,
-  writeUnsupportedBoolean,
-  writeUnsupportedBytes,
-} from "./internal.js"
+import { coreOf, toBytesOption } from "./internal.js"
 import type { MessageLike } from "./message.js"
+import {
+  conflateOptions,
+  defineOptions,
+  invertOptions,
+  noDropOptions,
+  type Options,
+  probeOptions,
+  requestOptions,
+  routerOptions,
+  routingIdOptions,
+  xpublisherOptions,
+} from "./options.js"
 import {
   connectRoutingId,
   connectTo,
-  defineReadable,
-  defineWritable,
-  messages,
+  DuplexSocket,
   type Readable,
-  readRoutingId,
-  receiveOn,
-  Socket,
+  ReceivingSocket,
+  SendingSocket,
   type SocketConstructorOptions,
   SocketType,
   sendOn,
   type Writable,
-  writeRoutingId,
 } from "./socket.js"
 
 const IMMEDIATE = true
@@ -57,19 +58,10 @@ function subscription(socket: Subscriber, prefix: unknown, subscribe: boolean): 
  * await a.send("hello"); const [msg] = await b.receive()
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Pair extends Socket {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
+export class Pair extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Pair>) {
     super(SocketType.Pair, (ctx, o) => new PairSocket(ctx, o), options)
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
   }
 }
 
@@ -84,42 +76,15 @@ export interface Pair extends Writable, Readable {}
  * await pub.send(["weather.paris", "12C"])
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Publisher extends Socket {
+export class Publisher extends SendingSocket {
   constructor(options?: SocketConstructorOptions<Publisher>) {
     super(SocketType.Publisher, (ctx, o) => new PublisherSocket(ctx, o), options)
   }
-  /** `ZMQ_XPUB_NODROP`: wait (or fail with `EAGAIN`) instead of dropping at the high-water mark. */
-  get noDrop(): boolean {
-    return readOption(this, (s) => s.core.options.noDrop)
-  }
-  set noDrop(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.noDrop = v
-    })
-  }
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  get conflate(): boolean {
-    return readOption(this, () => false)
-  }
-  set conflate(value: boolean) {
-    writeUnsupportedBoolean(this, "conflate", value)
-  }
-  /** `ZMQ_INVERT_MATCHING`: send to the subscribers that do not match. */
-  get invertMatching(): boolean {
-    return readOption(this, (s) => s.core.options.invertMatching)
-  }
-  set invertMatching(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.invertMatching = v
-    })
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
 }
 
-export interface Publisher extends Writable {}
+export interface Publisher
+  extends Writable,
+    Options<typeof noDropOptions & typeof conflateOptions & typeof invertOptions> {}
 
 /**
  * SUB: receives the messages of its publishers that match its subscriptions.
@@ -130,26 +95,10 @@ export interface Publisher extends Writable {}
  * for await (const [topic, reading] of sub) console.log(topic.toString(), reading.toString())
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Subscriber extends Socket {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
+export class Subscriber extends ReceivingSocket {
   constructor(options?: SocketConstructorOptions<Subscriber>) {
     super(SocketType.Subscriber, (ctx, o) => new SubscriberSocket(ctx, o), options)
-  }
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  get conflate(): boolean {
-    return readOption(this, () => false)
-  }
-  set conflate(value: boolean) {
-    writeUnsupportedBoolean(this, "conflate", value)
-  }
-  /** `ZMQ_INVERT_MATCHING`: receive the messages that do not match. */
-  get invertMatching(): boolean {
-    return readOption(this, (s) => s.core.options.invertMatching)
-  }
-  set invertMatching(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.invertMatching = v
-    })
   }
   /** Subscribes to each prefix; with none, to every message. */
   subscribe(...prefixes: Array<Buffer | string>): void {
@@ -161,15 +110,9 @@ export class Subscriber extends Socket {
     if (prefixes.length === 0) subscription(this, null, false)
     for (const prefix of prefixes) subscription(this, prefix, false)
   }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
-  }
 }
 
-export interface Subscriber extends Readable {}
+export interface Subscriber extends Readable, Options<typeof conflateOptions & typeof invertOptions> {}
 
 /**
  * REQ: sends a request and receives its reply, strictly in turn.
@@ -180,51 +123,16 @@ export interface Subscriber extends Readable {}
  * await req.send("ping"); const [reply] = await req.receive()
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Request extends Socket {
+export class Request extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Request>) {
     super(SocketType.Request, (ctx, o) => new RequestSocket(ctx, o), options)
   }
-  /** `ZMQ_ROUTING_ID`. */
-  get routingId(): string | null {
-    return readRoutingId(this)
-  }
-  set routingId(value: string | null) {
-    writeRoutingId(this, value)
-  }
-  /** `ZMQ_PROBE_ROUTER`: not supported yet; only false is accepted. */
-  get probeRouter(): boolean {
-    return readOption(this, () => false)
-  }
-  set probeRouter(value: boolean) {
-    writeUnsupportedBoolean(this, "probeRouter", value, IMMEDIATE)
-  }
-  /** `ZMQ_REQ_CORRELATE`: not supported yet; only false is accepted. */
-  get correlate(): boolean {
-    return readOption(this, () => false)
-  }
-  set correlate(value: boolean) {
-    writeUnsupportedBoolean(this, "correlate", value, IMMEDIATE)
-  }
-  /** `ZMQ_REQ_RELAXED`: not supported yet; only false is accepted. */
-  get relaxed(): boolean {
-    return readOption(this, () => false)
-  }
-  set relaxed(value: boolean) {
-    writeUnsupportedBoolean(this, "relaxed", value, IMMEDIATE)
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
-  }
 }
 
-export interface Request extends Readable, Writable {}
+export interface Request
+  extends Readable,
+    Writable,
+    Options<typeof routingIdOptions & typeof probeOptions & typeof requestOptions> {}
 
 /**
  * REP: receives a request and sends its reply, strictly in turn.
@@ -235,30 +143,14 @@ export interface Request extends Readable, Writable {}
  * for await (const [request] of rep) await rep.send(request)
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Reply extends Socket {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
+export class Reply extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Reply>) {
     super(SocketType.Reply, (ctx, o) => new ReplySocket(ctx, o), options)
   }
-  /** `ZMQ_ROUTING_ID`. */
-  get routingId(): string | null {
-    return readRoutingId(this)
-  }
-  set routingId(value: string | null) {
-    writeRoutingId(this, value)
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
-  }
 }
 
-export interface Reply extends Readable, Writable {}
+export interface Reply extends Readable, Writable, Options<typeof routingIdOptions> {}
 
 /**
  * DEALER: load-balances what it sends and fair-queues what it receives, with no envelope.
@@ -269,44 +161,16 @@ export interface Reply extends Readable, Writable {}
  * await dealer.send(["", "job"])
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Dealer extends Socket {
+export class Dealer extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Dealer>) {
     super(SocketType.Dealer, (ctx, o) => new DealerSocket(ctx, o), options)
   }
-  /** `ZMQ_ROUTING_ID`. */
-  get routingId(): string | null {
-    return readRoutingId(this)
-  }
-  set routingId(value: string | null) {
-    writeRoutingId(this, value)
-  }
-  /** `ZMQ_PROBE_ROUTER`: not supported yet; only false is accepted. */
-  get probeRouter(): boolean {
-    return readOption(this, () => false)
-  }
-  set probeRouter(value: boolean) {
-    writeUnsupportedBoolean(this, "probeRouter", value, IMMEDIATE)
-  }
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  get conflate(): boolean {
-    return readOption(this, () => false)
-  }
-  set conflate(value: boolean) {
-    writeUnsupportedBoolean(this, "conflate", value)
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
-  }
 }
 
-export interface Dealer extends Readable, Writable {}
+export interface Dealer
+  extends Readable,
+    Writable,
+    Options<typeof routingIdOptions & typeof probeOptions & typeof conflateOptions> {}
 
 /** Options of `Router.connect`. */
 export interface RouterConnectOptions {
@@ -323,52 +187,9 @@ export interface RouterConnectOptions {
  * for await (const [id, ...frames] of router) await router.send([id, ...frames])
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Router extends Socket {
+export class Router extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Router>) {
     super(SocketType.Router, (ctx, o) => new RouterSocket(ctx, o), options)
-  }
-  /** `ZMQ_ROUTING_ID`. */
-  get routingId(): string | null {
-    return readRoutingId(this)
-  }
-  set routingId(value: string | null) {
-    writeRoutingId(this, value)
-  }
-  /** `ZMQ_ROUTER_MANDATORY`: fail sends to unknown peers with `EHOSTUNREACH` instead of dropping them. */
-  get mandatory(): boolean {
-    return readOption(this, (s) => s.core.options.mandatory)
-  }
-  set mandatory(value: boolean) {
-    writeBoolean(
-      this,
-      value,
-      (s, v) => {
-        s.core.options.mandatory = v
-      },
-      IMMEDIATE,
-    )
-  }
-  /** `ZMQ_ROUTER_HANDOVER`: a new peer with a routing id in use takes it over. */
-  get handover(): boolean {
-    return readOption(this, (s) => s.core.options.handover)
-  }
-  set handover(value: boolean) {
-    writeBoolean(
-      this,
-      value,
-      (s, v) => {
-        s.core.options.handover = v
-      },
-      IMMEDIATE,
-    )
-  }
-  /** `ZMQ_PROBE_ROUTER`: not supported yet; only false is accepted. */
-  get probeRouter(): boolean {
-    return readOption(this, () => false)
-  }
-  set probeRouter(value: boolean) {
-    writeUnsupportedBoolean(this, "probeRouter", value, IMMEDIATE)
   }
   /**
    * Connects, optionally choosing the routing id of the peer (`ZMQ_CONNECT_ROUTING_ID`; as with
@@ -379,18 +200,15 @@ export class Router extends Socket {
     const routingId = options.routingId ? connectRoutingId(this, options.routingId) : undefined
     connectTo(this, address, routingId)
   }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
+  override send(message: MessageLike | MessageLike[]): Promise<void> {
     return sendOn(this, message, true)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
   }
 }
 
-export interface Router extends Readable, Writable {}
+export interface Router
+  extends Readable,
+    Writable,
+    Options<typeof routingIdOptions & typeof routerOptions & typeof probeOptions> {}
 
 /**
  * PULL: fair-queues messages from its PUSH peers.
@@ -401,27 +219,14 @@ export interface Router extends Readable, Writable {}
  * for await (const [job] of pull) handle(job)
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Pull extends Socket {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
+export class Pull extends ReceivingSocket {
   constructor(options?: SocketConstructorOptions<Pull>) {
     super(SocketType.Pull, (ctx, o) => new PullSocket(ctx, o), options)
   }
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  get conflate(): boolean {
-    return readOption(this, () => false)
-  }
-  set conflate(value: boolean) {
-    writeUnsupportedBoolean(this, "conflate", value)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
-  }
 }
 
-export interface Pull extends Readable {}
+export interface Pull extends Readable, Options<typeof conflateOptions> {}
 
 /**
  * PUSH: load-balances messages to its PULL peers.
@@ -432,24 +237,14 @@ export interface Pull extends Readable {}
  * await push.send("job")
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class Push extends Socket {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
+export class Push extends SendingSocket {
   constructor(options?: SocketConstructorOptions<Push>) {
     super(SocketType.Push, (ctx, o) => new PushSocket(ctx, o), options)
   }
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  get conflate(): boolean {
-    return readOption(this, () => false)
-  }
-  set conflate(value: boolean) {
-    writeUnsupportedBoolean(this, "conflate", value)
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
 }
 
-export interface Push extends Writable {}
+export interface Push extends Writable, Options<typeof conflateOptions> {}
 
 /**
  * XPUB: a publisher that receives its subscribers' subscriptions as messages (`\x01topic`,
@@ -461,71 +256,16 @@ export interface Push extends Writable {}
  * const [subscription] = await xpub.receive() // <01 ...topic>
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class XPublisher extends Socket {
+export class XPublisher extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<XPublisher>) {
     super(SocketType.XPublisher, (ctx, o) => new XPublisherSocket(ctx, o), options)
   }
-  /** `ZMQ_XPUB_NODROP`. */
-  get noDrop(): boolean {
-    return readOption(this, (s) => s.core.options.noDrop)
-  }
-  set noDrop(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.noDrop = v
-    })
-  }
-  /** `ZMQ_XPUB_MANUAL`: not supported yet; only false is accepted. */
-  get manual(): boolean {
-    return readOption(this, () => false)
-  }
-  set manual(value: boolean) {
-    writeUnsupportedBoolean(this, "manual", value)
-  }
-  /** `ZMQ_XPUB_WELCOME_MSG`: not supported yet; only null is accepted. */
-  get welcomeMessage(): string | null {
-    return readOption(this, () => null)
-  }
-  set welcomeMessage(value: string | null) {
-    writeUnsupportedBytes(this, "welcomeMessage", value)
-  }
-  /** `ZMQ_INVERT_MATCHING`. */
-  get invertMatching(): boolean {
-    return readOption(this, (s) => s.core.options.invertMatching)
-  }
-  set invertMatching(value: boolean) {
-    writeBoolean(this, value, (s, v) => {
-      s.core.options.invertMatching = v
-    })
-  }
-  /** `ZMQ_XPUB_VERBOSE` ("allSubs") and `ZMQ_XPUB_VERBOSER` ("allSubsUnsubs"). */
-  get verbosity(): null | "allSubs" | "allSubsUnsubs" {
-    return readOption(this, (s) => s.core.options.verbosity)
-  }
-  /** As zeromq, any other value is ignored. */
-  set verbosity(value: null | "allSubs" | "allSubsUnsubs") {
-    if (value !== null && value !== "allSubs" && value !== "allSubsUnsubs") return
-    writeBoolean(
-      this,
-      true,
-      (s) => {
-        s.core.options.verbosity = value
-      },
-      IMMEDIATE,
-    )
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
-  }
 }
 
-export interface XPublisher extends Readable, Writable {}
+export interface XPublisher
+  extends Readable,
+    Writable,
+    Options<typeof noDropOptions & typeof xpublisherOptions & typeof invertOptions> {}
 
 /**
  * XSUB: a subscriber whose subscriptions are messages it sends (`\x01topic`, `\x00topic`).
@@ -536,23 +276,20 @@ export interface XPublisher extends Readable, Writable {}
  * await xsub.send(Buffer.from("\x01weather."))
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that defineWritable/defineReadable install on the prototype, as zeromq declares them.
-export class XSubscriber extends Socket {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
+export class XSubscriber extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<XSubscriber>) {
     super(SocketType.XSubscriber, (ctx, o) => new XSubscriberSocket(ctx, o), options)
-  }
-  send(message: MessageLike | MessageLike[]): Promise<void> {
-    return sendOn(this, message)
-  }
-  receive(): Promise<Buffer[]> {
-    return receiveOn(this)
-  }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
   }
 }
 
 export interface XSubscriber extends Readable, Writable {}
 
-defineWritable([Pair, Publisher, Request, Reply, Dealer, Router, Push, XPublisher, XSubscriber])
-defineReadable([Pair, Subscriber, Request, Reply, Dealer, Router, Pull, XPublisher, XSubscriber])
+defineOptions([Request, Reply, Dealer, Router], routingIdOptions)
+defineOptions([Publisher, Subscriber, Push, Pull, Dealer], conflateOptions)
+defineOptions([Request, Dealer, Router], probeOptions)
+defineOptions([Publisher, Subscriber, XPublisher], invertOptions)
+defineOptions([Publisher, XPublisher], noDropOptions)
+defineOptions([Request], requestOptions)
+defineOptions([Router], routerOptions)
+defineOptions([XPublisher], xpublisherOptions)
