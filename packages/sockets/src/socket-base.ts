@@ -176,9 +176,10 @@ export abstract class SocketBase implements PipeOwner {
   protected xreceived(_pipe: Pipe | undefined, _frames: Uint8Array[]): void {}
   /**
    * The error a send that could not be taken in time fails with; undefined for the default (`EAGAIN`,
-   * or `EFSM` while the pattern forbids sending).
+   * or `EFSM` while the pattern forbids sending); null when the send completes at its timeout
+   * instead (libzmq's last attempt takes it).
    */
-  protected xsendTimeoutError(_frames: readonly Uint8Array[]): ZlError | undefined {
+  protected xsendTimeoutError(_frames: readonly Uint8Array[]): ZlError | null | undefined {
     return undefined
   }
   /** False while the pattern forbids sending (REQ awaiting its reply, REP without a request). */
@@ -276,7 +277,7 @@ export abstract class SocketBase implements PipeOwner {
     }
     const timeout = this.options.sendTimeout
     if (timeout === 0) {
-      reject(this.sendTimeoutError(frames))
+      this.timedOut(frames, resolve, reject)
       return
     }
     if (this.senders.length >= MAX_PENDING_OPERATIONS) {
@@ -287,7 +288,7 @@ export abstract class SocketBase implements PipeOwner {
     if (timeout > 0) {
       pending.timer = setTimeout(() => {
         this.senders.removeWhere((s) => s === pending)
-        reject(this.sendTimeoutError(frames))
+        this.timedOut(frames, resolve, reject)
       }, timerDelay(timeout))
     }
     this.senders.push(pending)
@@ -303,12 +304,22 @@ export abstract class SocketBase implements PipeOwner {
     defaultSchedule(() => resolve(value))
   }
 
-  private sendTimeoutError(frames: readonly Uint8Array[]): ZlError {
+  /** Settles a send whose time ran out: with the pattern's error, or done where the pattern says so. */
+  private timedOut(
+    frames: readonly Uint8Array[],
+    resolve: () => void,
+    reject: (error: unknown) => void,
+  ): void {
     const error = this.xsendTimeoutError(frames)
-    if (error !== undefined) return error
-    return this.xcanSend()
-      ? socketError("EAGAIN", "the message could not be sent in time")
-      : socketError("EFSM", `the ${this.type} socket cannot send in its current state`)
+    if (error === null) resolve()
+    else if (error !== undefined) reject(error)
+    else {
+      reject(
+        this.xcanSend()
+          ? socketError("EAGAIN", "the message could not be sent in time")
+          : socketError("EFSM", `the ${this.type} socket cannot send in its current state`),
+      )
+    }
   }
 
   /** Retries queued sends, in order, as long as they are taken. */

@@ -271,15 +271,21 @@ export class RouterSocket extends SocketBase {
     return this.lastKey
   }
 
-  protected override xsendTimeoutError(frames: readonly Uint8Array[]): ZlError | undefined {
+  protected override xsendTimeoutError(frames: readonly Uint8Array[]): ZlError | null | undefined {
+    // A lone routing id frame is taken by libzmq's last attempt, which looks no peer up.
+    if (frames.length < 2) return null
     // libzmq fails a mandatory send that found no peer with EHOSTUNREACH, also after a timeout.
-    if (!this.options.mandatory || frames.length < 2 || this.table.has(this.keyOf(frames[0]!)))
-      return undefined
+    if (!this.options.mandatory || this.table.has(this.keyOf(frames[0]!))) return undefined
     return new ZlError("EHOSTUNREACH", "no peer with that routing id")
   }
 
   protected xsend(frames: readonly Uint8Array[]): boolean {
-    if (frames.length < 2) throw new ZlError("EINVAL", "a ROUTER message starts with a routing id frame")
+    // A lone frame is only a routing id with nothing to route: libzmq consumes it and sends nothing,
+    // without looking the peer up (so without EHOSTUNREACH). A mandatory ROUTER with no peer at all
+    // first waits for one, as for any message (zeromq polls for POLLOUT first).
+    if (frames.length < 2) {
+      return !(this.options.mandatory && this.table.size === 0 && this.options.sendTimeout !== 0)
+    }
     const pipe = this.table.get(this.keyOf(frames[0]!))
     const mandatory = this.options.mandatory
     if (pipe === undefined) {
