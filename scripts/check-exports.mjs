@@ -34,7 +34,10 @@ for (const name of readdirSync(join(root, "packages"))) {
       "module",
     )
     const cjs = both
-      ? keys(`console.log(Object.keys(require(${JSON.stringify(specifier)})).sort().join(","))`, "commonjs")
+      ? keys(
+          `console.log(Object.keys(require(${JSON.stringify(specifier)})).filter((k) => k !== "default").sort().join(","))`,
+          "commonjs",
+        )
       : esm
     if (cjs !== esm || cjs === "") {
       console.error(`${specifier}: require() gives [${cjs}], import() gives [${esm}]`)

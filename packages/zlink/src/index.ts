@@ -4,49 +4,9 @@
  *
  * @packageDocumentation
  */
-import { ZlError } from "@zl/codec"
-import { zmqError } from "./errors.js"
+export * from "./api.js"
 
-export { ZlError } from "@zl/codec"
-export { Context, type ContextOptions, context } from "./context.js"
-export type { Message, MessageLike } from "./message.js"
-export { type Event, type EventOfType, type EventType, Observer } from "./observer.js"
-export { Proxy } from "./proxy.js"
-export { type Readable, Socket, type SocketConstructorOptions, SocketType, type Writable } from "./socket.js"
-export {
-  Dealer,
-  Pair,
-  Publisher,
-  Pull,
-  Push,
-  Reply,
-  Request,
-  Router,
-  type RouterConnectOptions,
-  Subscriber,
-  XPublisher,
-  XSubscriber,
-} from "./sockets.js"
+import * as zlink from "./api.js"
 
-/** The version of zlink. */
-export const version: string = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : "0.0.0-dev"
-
-/** What this build supports, with the keys of the `zeromq` package. */
-export const capability: Readonly<
-  Record<"ipc" | "pgm" | "tipc" | "norm" | "curve" | "gssapi" | "draft", boolean>
-> = Object.freeze({
-  ipc: true,
-  pgm: false,
-  tipc: false,
-  norm: false,
-  curve: false,
-  gssapi: false,
-  draft: false,
-})
-
-/**
- * Generates a CURVE key pair. CURVE is not available in zlink yet: this fails with `ENOTSUP`.
- */
-export function curveKeyPair(): { publicKey: string; secretKey: string } {
-  throw zmqError("ENOTSUP", { cause: new ZlError("ENOTSUP", "CURVE is not supported by zlink yet") })
-}
+/** The whole module: `import zmq from "zlink"` works as a default import of the `zeromq` package does. */
+export default zlink

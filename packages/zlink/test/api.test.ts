@@ -97,6 +97,44 @@ describe("the zeromq v6 API surface", () => {
     expect(Object.keys(zl.capability).sort()).toEqual(Object.keys(zmq.capability).sort())
   })
 
+  it("version is the libzmq version zlink matches, the same as the zeromq package reports", () => {
+    expect(zl.version).toBe("4.3.5")
+    expect(zl.version).toBe(zmq.version)
+    expect(zl.zlinkVersion).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  it("a default import gives the same module, as with the zeromq package", async () => {
+    const zlDefault = (await import("../src/index.js")).default
+    expect(zlDefault.Dealer).toBe(zl.Dealer)
+    expect(zlDefault.version).toBe("4.3.5")
+    expect(typeof (await import("zeromq")).default.Dealer).toBe("function")
+  })
+
+  for (const [name, impl] of [
+    ["zeromq", zmq],
+    ["zlink", zl],
+  ] as const) {
+    it(`${name}: a ROUTER takes a lone frame as a routing id and sends nothing`, async () => {
+      const plain = track(new impl.Router())
+      await plain.bind("tcp://127.0.0.1:*")
+      await expect(plain.send("no-such-peer")).resolves.toBeUndefined()
+      // Mandatory with no peer at all, it waits as for any message; at sendTimeout it is done.
+      const mandatory = track(new impl.Router({ mandatory: true, sendTimeout: 100 }))
+      await mandatory.bind("tcp://127.0.0.1:*")
+      const started = Date.now()
+      await expect(mandatory.send("lone")).resolves.toBeUndefined()
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90)
+      // With a peer, a lone frame naming it reaches nothing.
+      const dealer = track(new impl.Dealer({ routingId: "D", receiveTimeout: 200 }))
+      dealer.connect(mandatory.lastEndpoint!)
+      await dealer.send("hi")
+      await mandatory.receive()
+      await expect(mandatory.send("D")).resolves.toBeUndefined()
+      await expect(mandatory.send("nobody")).resolves.toBeUndefined()
+      await expect(dealer.receive()).rejects.toMatchObject({ code: "EAGAIN" })
+    })
+  }
+
   it("constructor options set properties, in order", () => {
     const dealer = track(new zl.Dealer({ routingId: "abc", linger: 0, sendHighWaterMark: 5 }))
     expect(dealer.routingId).toBe("abc")

@@ -98,5 +98,7 @@ function reply(message: ReplyMessage): void {
 // The runner is gone (or done with us): nothing else to do.
 process.on("disconnect", () => process.exit(0))
 
-const ready: ReadyMessage = { ready: true, pid: process.pid, version: String(zmq.version) }
+// zlink reports the libzmq version it matches as `version`, and its own as `zlinkVersion`.
+const ownVersion = (zmq as { zlinkVersion?: string }).zlinkVersion ?? zmq.version
+const ready: ReadyMessage = { ready: true, pid: process.pid, version: String(ownVersion) }
 process.send?.(ready)
