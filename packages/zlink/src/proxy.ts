@@ -1,7 +1,7 @@
 import { rethrow, zmqError } from "./errors.js"
-import { stateOf } from "./internal.js"
+import { type SocketState, stateOf } from "./internal.js"
 import type { MessageLike } from "./message.js"
-import { receiveWithSignal, type Socket } from "./socket.js"
+import type { Socket } from "./socket.js"
 
 interface Endpoint {
   receive?(): Promise<Buffer[]>
@@ -37,8 +37,9 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
   }
 
   /**
-   * Runs until `terminate()`; rejects if a socket fails or is closed meanwhile. As with zeromq, both
-   * sockets must be bound or connected first (`EINVAL`).
+   * Runs until `terminate()`; rejects if a socket fails meanwhile. As with zeromq, both sockets
+   * must be bound or connected first (`EINVAL`); while the proxy runs they belong to it (their
+   * operations throw `EBUSY`, and a `close()` waits for the end), and when it ends both are closed.
    */
   run(): Promise<void> {
     if (stateOf(this.frontEnd).endpoints === 0) {
@@ -50,20 +51,28 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     if (this.running) throw zmqError("EBUSY", { message: "The proxy is already running" })
     if (this.terminated || this.frontEnd.closed || this.backEnd.closed) throw zmqError("EBADF")
     this.running = true
+    const frontState = stateOf(this.frontEnd)
+    const backState = stateOf(this.backEnd)
     const loops: Promise<void>[] = []
     const front = this.frontEnd as unknown as Endpoint
     const back = this.backEnd as unknown as Endpoint
-    if (front.receive && back.send) loops.push(this.forward(this.frontEnd, this.backEnd))
-    if (back.receive && front.send) loops.push(this.forward(this.backEnd, this.frontEnd))
-    return Promise.all(loops).then(
-      () => {
-        this.running = false
-      },
-      (err: unknown) => {
-        this.running = false
-        rethrow(err)
-      },
-    )
+    if (front.receive && back.send) loops.push(this.forward(frontState, backState))
+    if (back.receive && front.send) loops.push(this.forward(backState, frontState))
+    frontState.block()
+    backState.block()
+    const end = (): void => {
+      this.running = false
+      this.terminated = true
+      this.aborter.abort()
+      for (const state of [frontState, backState]) {
+        state.unblock(0)
+        if (!state.closed) state.close()
+      }
+    }
+    return Promise.all(loops).then(end, (err: unknown) => {
+      end()
+      rethrow(err)
+    })
   }
 
   /** Stops forwarding until `resume()`; messages wait in the sockets. */
@@ -79,7 +88,7 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     for (const resume of this.resumers.splice(0)) resume()
   }
 
-  /** Stops the proxy; `run()` resolves. The sockets stay open. */
+  /** Stops the proxy; `run()` resolves, and both sockets are closed. */
   terminate(): void {
     this.assertRunning()
     this.terminated = true
@@ -92,20 +101,21 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     if (!this.running || this.terminated) throw zmqError("EBADF")
   }
 
-  private async forward(from: Socket, to: Socket): Promise<void> {
+  /** Moves messages from one socket to the other, through the core sockets the proxy holds. */
+  private async forward(from: SocketState, to: SocketState): Promise<void> {
     const signal = this.aborter.signal
-    const sink = to as unknown as Required<Endpoint>
     while (!this.terminated) {
-      let message: Buffer[]
+      let message: Uint8Array[]
       try {
-        message = await receiveWithSignal(from, signal)
+        message = await from.core.receive(signal)
       } catch (err) {
         if (this.terminated) return
         throw err
       }
       while (this.paused && !this.terminated)
         await new Promise<void>((resolve) => this.resumers.push(resolve))
-      await sink.send(message)
+      if (this.terminated) return
+      await to.core.send(message)
     }
   }
 }

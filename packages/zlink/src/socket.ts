@@ -1,7 +1,7 @@
 import { SENT, type SocketBase, type SocketOptions } from "@zl/sockets"
 import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
-import { rethrow, toZmqError, zmqError } from "./errors.js"
+import { toZmqError, zmqError } from "./errors.js"
 import { coreOf, registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
 import { type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
@@ -306,13 +306,6 @@ export function receiveOn(socket: Socket): Promise<Buffer[]> {
       (err) => reject(toZmqError(err)),
     ),
   )
-}
-
-/** @internal A receive that an aborted signal withdraws (used by `Proxy.terminate`). */
-export function receiveWithSignal(socket: Socket, signal: AbortSignal): Promise<Buffer[]> {
-  const core = coreOf(socket)
-  if (core === undefined) return Promise.reject(new TypeError("Socket must be a socket object"))
-  return core.receive(signal).then(toBuffers, rethrow)
 }
 
 /**

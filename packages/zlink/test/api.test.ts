@@ -298,4 +298,29 @@ describe("the zeromq v6 API surface", () => {
     proxy.terminate()
     await running
   })
+
+  for (const [name, impl] of [
+    ["zeromq", zmq],
+    ["zlink", zl],
+  ] as const) {
+    it(`${name}: a running Proxy owns its sockets, and closes them when it ends`, async () => {
+      const proxy = new impl.Proxy(track(new impl.Router()), track(new impl.Dealer()))
+      await proxy.frontEnd.bind("tcp://127.0.0.1:*")
+      await proxy.backEnd.bind("tcp://127.0.0.1:*")
+      const running = proxy.run()
+      const busy = expect.objectContaining({ code: "EBUSY" })
+      expect(() => proxy.backEnd.send("x")).toThrow(busy)
+      expect(() => proxy.frontEnd.receive()).toThrow(busy)
+      expect(() => proxy.frontEnd.connect("tcp://127.0.0.1:1")).toThrow(busy)
+      expect(() => proxy.frontEnd.bind("tcp://127.0.0.1:*")).toThrow(busy)
+      // Options stay reachable; a close() waits for the proxy to end.
+      proxy.frontEnd.linger = 0
+      expect(proxy.frontEnd.linger).toBe(0)
+      proxy.frontEnd.close()
+      expect([proxy.frontEnd.closed, proxy.backEnd.closed]).toEqual([false, false])
+      proxy.terminate()
+      await running
+      expect([proxy.frontEnd.closed, proxy.backEnd.closed]).toEqual([true, true])
+    })
+  }
 })
