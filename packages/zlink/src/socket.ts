@@ -2,7 +2,7 @@ import { SENT, type SocketBase, type SocketOptions } from "@zl/sockets"
 import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
 import { toZmqError, zmqError } from "./errors.js"
-import { coreOf, registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
+import { registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
 import { type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
 import {
