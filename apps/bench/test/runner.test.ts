@@ -66,6 +66,14 @@ describe("the soak's warm-up", () => {
     expect(warmupEnd([flat, late], 10, 60)).toBe(43)
   })
 
+  it("with a step, ignores changes of the reservation up to that size", () => {
+    const pages = flat.map((s) => ({ ...s, heapTotal: s.heapTotal + (s.t % 2) * (256 << 10) }))
+    const resized = pages.map((s) => (s.t >= 35 ? { ...s, heapTotal: s.heapTotal + (16 << 20) } : s))
+    expect(warmupEnd([pages], 10, 60)).toBe(60)
+    expect(warmupEnd([pages], 10, 60, 1 << 20)).toBe(10)
+    expect(warmupEnd([resized], 10, 60, 1 << 20)).toBe(36)
+  })
+
   it("stops at its limit while the reservation keeps growing", () => {
     const growing = flat.map((s) => ({ ...s, heapTotal: (20 + s.t) << 20 }))
     expect(warmupEnd([growing, flat], 10, 30)).toBe(30)

@@ -46,18 +46,24 @@ export interface SoakResult {
 
 const MB = 1 << 20
 
-/** When the warm-up ends: see the file comment. */
-export function warmupEnd(lists: RssSample[][], minimum: number, maximum: number): number {
+/**
+ * When the warm-up ends: see the file comment. With `step`, only a change of the reservation by more
+ * than `step` bytes counts: a process that forces a full collection before each sample sees its old
+ * generation trimmed and regrown by a page or two all the time, which is not the sizing waited for.
+ */
+export function warmupEnd(lists: RssSample[][], minimum: number, maximum: number, step = 0): number {
   let last = 0
   for (const samples of lists) {
     for (let i = 1; i < samples.length; i++) {
-      if (samples[i]!.heapTotal !== samples[i - 1]!.heapTotal) last = Math.max(last, samples[i]!.t)
+      if (Math.abs(samples[i]!.heapTotal - samples[i - 1]!.heapTotal) > step)
+        last = Math.max(last, samples[i]!.t)
     }
   }
   return Math.round(Math.min(maximum, Math.max(minimum, last + 1)) * 10) / 10
 }
 
-function analyse(samples: RssSample[], warmup: number): SoakProcess {
+/** Baseline, final and peak figures of one process's samples, after the warm-up. */
+export function analyse(samples: RssSample[], warmup: number): SoakProcess {
   const after = samples.filter((s) => s.t >= warmup)
   const use = after.length >= 2 ? after : samples
   const mb = use.map((s) => s.rss / MB)
