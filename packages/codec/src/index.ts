@@ -25,6 +25,7 @@ export {
 export {
   Command,
   DEFAULT_COPY_THRESHOLD,
+  DEFAULT_INITIAL_SLAB_SIZE,
   DEFAULT_SLAB_SIZE,
   FrameFlag,
   GREETING_SIZE,
