@@ -6,6 +6,7 @@
  * peers come and go. Once a second it collects garbage and samples its memory.
  */
 import { join } from "node:path"
+import { getHeapStatistics } from "node:v8"
 import type * as Zlink from "zlink"
 import type { RssSample } from "./protocol.js"
 import {
@@ -65,6 +66,7 @@ function sample(): void {
     heapTotal: m.heapTotal,
     heapUsed: m.heapUsed,
     arrayBuffers: m.arrayBuffers,
+    heapPhysical: getHeapStatistics().total_physical_size,
   })
 }
 

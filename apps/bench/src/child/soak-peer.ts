@@ -5,6 +5,7 @@
  * few seconds; the other peers are killed and started again by the runner.
  */
 import { join } from "node:path"
+import { getHeapStatistics } from "node:v8"
 import type { RssSample } from "./protocol.js"
 import {
   DealerFlow,
@@ -42,6 +43,7 @@ function sample(): void {
     heapTotal: m.heapTotal,
     heapUsed: m.heapUsed,
     arrayBuffers: m.arrayBuffers,
+    heapPhysical: getHeapStatistics().total_physical_size,
   })
 }
 

@@ -7,7 +7,8 @@
  * seconds and after every timeout. See `src/child/soak-flows.ts` for what each flow checks.
  *
  * The hub collects garbage and samples its RSS and heap once a second. The warm-up rule is the
- * memory check's (`soak.ts`): it ends a second after V8 last resized the heap, within bounds. The run
+ * memory check's (`soak.ts`): it ends a second after V8 last resized the heap (its reservation, or
+ * the resident part of it), within bounds. The run
  * passes when, from the warm-up's end to the end, RSS and heap in use grow less than 10%; when the
  * hub's handles and timers (`process.getActiveResourcesInfo()`) and its context's counts
  * (`context.resources()`) are the same after everything closed as before the first socket; when its
@@ -59,7 +60,8 @@ export interface MixedSoakOptions {
 
 export const defaultMixedSoak = {
   warmupSeconds: 10,
-  // V8 was seen growing the young generation of the hub 96 s into a run.
+  // V8 was seen growing the young generation of the hub 96 s into a run, and its pages filling
+  // until 165 s.
   maxWarmupSeconds: 180,
   killEverySeconds: 3,
   peerRestartMs: 2000,
@@ -287,8 +289,9 @@ export async function runMixedSoak(options: MixedSoakOptions): Promise<MixedSoak
   if (final === undefined) return result
 
   // At most a third of the run, so that most of it is measured. The hub collects garbage before each
-  // sample, so its old generation moves by a page or two all the time: only a resize of more than
-  // 1 MiB (the young generation's, in semi-space steps) counts.
+  // sample, so its old generation moves by a page or two all the time: only a change of more than
+  // 1 MiB of the reservation or of its resident part (the young generation's, in semi-space steps,
+  // and its pages as they are first used) counts.
   const maximum = Math.max(options.warmupSeconds, Math.min(options.maxWarmupSeconds, seconds / 3))
   const warmup = warmupEnd([final.samples], options.warmupSeconds, maximum, 1 << 20)
   result.warmupSeconds = warmup
