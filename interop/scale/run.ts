@@ -36,6 +36,8 @@ export const defaultScaleOptions: ScaleOptions = {
 export interface PerConnection {
   rssBytes: number
   heapBytes: number
+  /** Buffers outside the JS heap (`arrayBuffers`): the encoder's first batch buffer, mostly. */
+  arrayBuffersBytes: number
 }
 
 export interface ScaleResult {
@@ -66,6 +68,7 @@ function perConnection(from: Memory, to: Memory, connections: number): PerConnec
   return {
     rssBytes: (to.rss - from.rss) / connections,
     heapBytes: (to.heapUsed - from.heapUsed) / connections,
+    arrayBuffersBytes: (to.arrayBuffers - from.arrayBuffers) / connections,
   }
 }
 
@@ -287,7 +290,7 @@ export function summary(result: ScaleResult): string[] {
     `  limits: open files ${result.limits.openFilesSoft}/${result.limits.openFilesHard} (soft/hard), ephemeral ports ${result.limits.ephemeralPorts ?? "?"}, somaxconn ${result.limits.somaxconn ?? "?"}, backlog ${result.backlog}`,
     `  time: ${result.seconds.total.toFixed(1)} s in all; connect ${result.seconds.connectZlink.toFixed(1)} s (zlink) + ${result.seconds.connectLibzmq.toFixed(1)} s (libzmq); exchange ${result.seconds.exchange.toFixed(1)} s; close ${result.seconds.close.toFixed(1)} s`,
     `  messages: ${result.requestsSent} requests, ${result.router.replies} replies; routed right ${result.dealers.zlink.received + result.dealers.libzmq.received}`,
-    `  ROUTER memory per idle connection: zlink peer ${kb(m.perZlinkPeer.rssBytes)} RSS, ${kb(m.perZlinkPeer.heapBytes)} heap; libzmq peer ${kb(m.perLibzmqPeer.rssBytes)} RSS, ${kb(m.perLibzmqPeer.heapBytes)} heap; all ${kb(m.perPeer.rssBytes)} RSS, ${kb(m.perPeer.heapBytes)} heap`,
+    `  ROUTER memory per idle connection: zlink peer ${kb(m.perZlinkPeer.rssBytes)} RSS, ${kb(m.perZlinkPeer.heapBytes)} heap; libzmq peer ${kb(m.perLibzmqPeer.rssBytes)} RSS, ${kb(m.perLibzmqPeer.heapBytes)} heap; all ${kb(m.perPeer.rssBytes)} RSS, ${kb(m.perPeer.heapBytes)} heap, ${kb(m.perPeer.arrayBuffersBytes)} buffers`,
     `  ROUTER process: baseline ${(m.baseline.rss / 2 ** 20).toFixed(1)} MiB RSS, ${(m.baseline.heapUsed / 2 ** 20).toFixed(1)} MiB heap; with all peers ${(m.withAllPeers.rss / 2 ** 20).toFixed(1)} MiB RSS, ${(m.withAllPeers.heapUsed / 2 ** 20).toFixed(1)} MiB heap`,
     `  zlink DEALER process per DEALER socket: ${kb(m.perZlinkDealer.rssBytes)} RSS, ${kb(m.perZlinkDealer.heapBytes)} heap`,
     `  fair-queuing: ${result.router.unfairRounds} unfair and ${result.router.reorderedRounds} reordered rounds of ${peers}; misrouted ${result.router.misrouted}, out of order ${result.router.outOfOrder}, shared ids ${result.router.sharedIds}`,
