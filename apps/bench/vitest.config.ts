@@ -1,6 +1,6 @@
 import { defineProject } from "vitest/config"
 
-// The runner's logic only: nothing here starts a benchmark process.
+// The runner's logic, and the mixed soak's short version (its processes start from a snapshot of zlink's build).
 export default defineProject({
   test: { include: ["test/**/*.test.ts"] },
 })

@@ -66,6 +66,27 @@ describe("the soak's warm-up", () => {
     expect(warmupEnd([flat, late], 10, 60)).toBe(43)
   })
 
+  it("with a step, ignores changes of the reservation up to that size", () => {
+    const pages = flat.map((s) => ({ ...s, heapTotal: s.heapTotal + (s.t % 2) * (256 << 10) }))
+    const resized = pages.map((s) => (s.t >= 35 ? { ...s, heapTotal: s.heapTotal + (16 << 20) } : s))
+    expect(warmupEnd([pages], 10, 60)).toBe(60)
+    expect(warmupEnd([pages], 10, 60, 1 << 20)).toBe(10)
+    expect(warmupEnd([resized], 10, 60, 1 << 20)).toBe(36)
+  })
+
+  it("counts changes of the reservation's resident part where it was sampled", () => {
+    // The reservation grows at 20 s; its pages become resident 2 MiB a second over the next 15 s.
+    const reserved = flat.map((s) => ({
+      ...s,
+      heapTotal: s.t >= 20 ? 54 << 20 : s.heapTotal,
+      heapPhysical: (30 << 20) + Math.min(15, Math.max(0, s.t - 20)) * (2 << 20),
+    }))
+    expect(warmupEnd([reserved], 10, 60, 1 << 20)).toBe(36)
+    // Without the resident part, the warm-up would end a second after the reservation grew.
+    const unsampled = reserved.map(({ heapPhysical: _, ...s }) => s)
+    expect(warmupEnd([unsampled], 10, 60, 1 << 20)).toBe(21)
+  })
+
   it("stops at its limit while the reservation keeps growing", () => {
     const growing = flat.map((s) => ({ ...s, heapTotal: (20 + s.t) << 20 }))
     expect(warmupEnd([growing, flat], 10, 30)).toBe(30)

@@ -96,7 +96,13 @@ export const Mechanism = {
   CURVE: "CURVE",
 } as const
 
-/** The default size of the encoder's pooled batch buffers. */
+/** The default size of the encoder's largest pooled batch buffer. */
 export const DEFAULT_SLAB_SIZE = 64 * 1024
+/**
+ * The default size of an encoder's first batch buffer: enough for the greeting, the READY command
+ * and a few small messages. Each later buffer is twice the last, up to the slab size, so a connection
+ * that stays idle after its handshake holds 1 KiB, and a busy one reaches full size after 63 KiB.
+ */
+export const DEFAULT_INITIAL_SLAB_SIZE = 1024
 /** Frames up to this size are copied into the batch buffer; larger ones are handed out by reference. */
 export const DEFAULT_COPY_THRESHOLD = 8 * 1024

@@ -1,5 +1,6 @@
 import {
   DEFAULT_COPY_THRESHOLD,
+  DEFAULT_INITIAL_SLAB_SIZE,
   DEFAULT_SLAB_SIZE,
   FrameFlag,
   LONG_HEADER_SIZE,
@@ -11,8 +12,13 @@ import { ZlError } from "./errors.js"
 
 /** Tuning of the encoder. The defaults suit TCP; tests shrink them to reach every branch. */
 export interface EncoderOptions {
-  /** Size of each pooled batch buffer. Default 64 KiB. */
+  /** Size of the largest pooled batch buffer. Default 64 KiB. */
   slabSize?: number
+  /**
+   * Size of the first batch buffer; each next one is twice the last, up to `slabSize`. Default 1 KiB
+   * (at most `slabSize`): thousands of idle connections then hold 1 KiB each, not a full slab.
+   */
+  initialSlabSize?: number
   /**
    * Frames of at most this many octets are copied into the batch buffer, so that many small messages
    * leave in one write; larger bodies are handed out by reference and never copied. Default 8 KiB.
@@ -51,6 +57,8 @@ function defaultAllocate(size: number): Uint8Array {
 export class Encoder {
   private readonly slabSize: number
   private readonly copyThreshold: number
+  /** Size of the next batch buffer. */
+  private nextSlabSize: number
   private readonly allocate: (size: number) => Uint8Array
   private slab: Uint8Array
   /** Next free octet of the slab. */
@@ -69,7 +77,12 @@ export class Encoder {
     if (this.copyThreshold + LONG_HEADER_SIZE > this.slabSize) {
       throw new ZlError("EINVAL", "copyThreshold plus a frame header must fit in one slab")
     }
-    this.slab = this.allocate(this.slabSize)
+    const initial = Math.min(this.slabSize, options.initialSlabSize ?? DEFAULT_INITIAL_SLAB_SIZE)
+    if (!Number.isInteger(initial) || initial < 1) {
+      throw new ZlError("EINVAL", `initialSlabSize must be a positive integer, not ${initial}`)
+    }
+    this.slab = this.allocate(initial)
+    this.nextSlabSize = Math.min(this.slabSize, initial * 2)
   }
 
   /** Octets encoded and not yet reported written. */
@@ -95,7 +108,7 @@ export class Encoder {
   raw(bytes: Uint8Array): void {
     const size = bytes.length
     if (size <= this.copyThreshold) {
-      if (this.pos + size > this.slab.length) this.renew()
+      if (this.pos + size > this.slab.length) this.renew(size)
       this.slab.set(bytes, this.pos)
       this.pos += size
     } else {
@@ -118,7 +131,7 @@ export class Encoder {
     const long = size > MAX_SHORT_SIZE
     const header = long ? LONG_HEADER_SIZE : SHORT_HEADER_SIZE
     const inline = size <= this.copyThreshold
-    if (this.pos + header + (inline ? size : 0) > this.slab.length) this.renew()
+    if (this.pos + header + (inline ? size : 0) > this.slab.length) this.renew(header + (inline ? size : 0))
     const s = this.slab
     let p = this.pos
     if (long) {
@@ -197,9 +210,14 @@ export class Encoder {
     }
   }
 
-  private renew(): void {
+  /** Starts a new batch buffer that holds at least `need` octets (at most `slabSize`, checked at construction). */
+  private renew(need: number): void {
     this.seal()
-    this.slab = this.allocate(this.slabSize)
+    let size = this.nextSlabSize
+    while (size < need) size *= 2
+    size = Math.min(size, this.slabSize)
+    this.slab = this.allocate(size)
+    this.nextSlabSize = Math.min(this.slabSize, size * 2)
     this.pos = 0
     this.sealed = 0
   }

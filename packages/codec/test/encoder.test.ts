@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest"
 import {
   DEFAULT_COPY_THRESHOLD,
+  DEFAULT_SLAB_SIZE,
   Decoder,
   Encoder,
   type EncoderOptions,
@@ -92,8 +93,10 @@ describe("Encoder: zero copy", () => {
     expect(chunks[1]).toBe(above)
   })
 
-  it("coalesces many small messages into one chunk", () => {
-    const encoder = new Encoder()
+  it("coalesces many small messages into one chunk per slab", () => {
+    // 100 messages, about 5.5 KiB: one chunk in a full-size slab...
+    const encoder = new Encoder({ initialSlabSize: DEFAULT_SLAB_SIZE })
+    const growing = new Encoder()
     const messages = Array.from({ length: 100 }, (_, i) => [ascii(`key-${i}`), pattern(i, i + 1)])
     for (const m of messages) encoder.message(m)
     const chunks = encoder.chunks()
@@ -101,6 +104,11 @@ describe("Encoder: zero copy", () => {
     expect(describeEvents(decodeChunks(chunks))).toEqual(
       messages.map((m) => ({ message: m.map((f) => toHex(f)) })),
     )
+    // ...and one per slab (1, 2 and 4 KiB) in a fresh encoder's growing slabs, the same octets.
+    for (const m of messages) growing.message(m)
+    const grown = growing.chunks()
+    expect(grown).toHaveLength(3)
+    expect(concat(grown)).toEqual(concat(chunks))
   })
 
   it("puts a large body between the batch regions before and after it, in wire order", () => {
@@ -183,6 +191,55 @@ describe("Encoder: zero copy", () => {
     encoder.message([pattern(40)])
     expect(sizes).toEqual([100, 100])
     expect(encoder.chunks()).toHaveLength(2)
+  })
+
+  it("starts with a 1 KiB slab and doubles each next one up to the slab size", () => {
+    const sizes: number[] = []
+    const encoder = new Encoder({
+      allocate: (n) => {
+        sizes.push(n)
+        return new Uint8Array(n)
+      },
+    })
+    expect(sizes).toEqual([1024])
+    // 1,000 messages of 1,000 octets (9-octet LONG header): a new slab whenever the next does not fit.
+    for (let i = 0; i < 1000; i++) encoder.message([pattern(1000)])
+    expect(sizes.slice(0, 9)).toEqual([1024, 2048, 4096, 8192, 16384, 32768, 65536, 65536, 65536])
+    expect(Math.max(...sizes)).toBe(64 * 1024)
+    expect(size(encoder.chunks())).toBe(1000 * 1009)
+  })
+
+  it("gives a frame that does not fit the next slab size a slab that holds it, within the slab size", () => {
+    const sizes: number[] = []
+    const encoder = new Encoder({
+      initialSlabSize: 64,
+      slabSize: 1024,
+      copyThreshold: 600,
+      allocate: (n) => {
+        sizes.push(n)
+        return new Uint8Array(n)
+      },
+    })
+    encoder.message([pattern(500)]) // 9 + 500 octets: 128 and 256 are too small
+    encoder.message([pattern(600)]) // 9 + 600 do not fit after them: the next, 1,024
+    encoder.message([pattern(600)]) // and again, at the slab size
+    expect(sizes).toEqual([64, 512, 1024, 1024])
+    expect(concat(encoder.chunks())).toEqual(
+      concat([
+        fromHex("02 00000000000001f4"),
+        pattern(500),
+        fromHex("02 0000000000000258"),
+        pattern(600),
+        fromHex("02 0000000000000258"),
+        pattern(600),
+      ]),
+    )
+  })
+
+  it("rejects an initialSlabSize that is not a positive integer (EINVAL)", () => {
+    for (const initialSlabSize of [0, -1, 1.5, Number.NaN])
+      expect(codeOf(() => new Encoder({ initialSlabSize }))).toBe("EINVAL")
+    expect(() => new Encoder({ initialSlabSize: 1 })).not.toThrow()
   })
 
   it("rejects a copyThreshold that does not fit in a slab with a LONG header (EINVAL)", () => {

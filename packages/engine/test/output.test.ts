@@ -4,7 +4,7 @@
  * everything wait for its drain. Deterministic through the memory transport's scripted budget
  * (STYLE rule 22) and an injected `schedule`.
  */
-import { encodeReady, ZlError } from "@zl/codec"
+import { DEFAULT_SLAB_SIZE, encodeReady, ZlError } from "@zl/codec"
 import { describe, expect, it } from "vitest"
 import type { EngineOptions } from "../src/index.js"
 import {
@@ -110,7 +110,10 @@ describe("idle transport", () => {
 
   it("coalesces sends 2..N of a task and writes them in one writeSome when the scheduled callback runs", async () => {
     const s = scheduled()
-    const { left, right } = await connectedEngines(s.options, { socketType: "PULL" })
+    // A full-size first slab: a fresh encoder's first slabs are 1 and 2 KiB, which these 1.1 KiB
+    // after the handshake would span (two chunks, still one writeSome).
+    const options = { ...s.options, encoder: { initialSlabSize: DEFAULT_SLAB_SIZE } }
+    const { left, right } = await connectedEngines(options, { socketType: "PULL" })
     expect(s.tasks).toHaveLength(0)
     const from = left.tap.writes.length
     const messages = Array.from({ length: 10 }, (_, i) => [pattern(10 + i * 20, i + 1)])

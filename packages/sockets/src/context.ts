@@ -1,4 +1,5 @@
 import { type TransportContext, type TransportFactory, TransportRegistry } from "@zl/transport"
+import { type ContextResources, emptyResources } from "./resources.js"
 import type { SocketBase } from "./socket-base.js"
 
 /** Options of a {@link Context}. */
@@ -69,6 +70,30 @@ export class Context {
   /** @internal Called by each socket when it closes. */
   unregister(socket: SocketBase): void {
     this.sockets.delete(socket)
+  }
+
+  /**
+   * What the context's open sockets hold, summed, with the context's own tables: all zero before
+   * the first socket and again once every socket is closed.
+   */
+  resources(): ContextResources {
+    const total = emptyResources()
+    total.sockets = this.sockets.size
+    total.inprocBindings = this.inprocBindings.size
+    for (const list of this.inprocPending.values()) total.inprocPending += list.length
+    for (const socket of this.sockets) {
+      const r = socket.resources
+      total.pipes += r.pipes
+      total.engines += r.engines
+      total.queued += r.queued
+      total.sources += r.sources
+      total.pendingSends += r.pendingSends
+      total.pendingReceives += r.pendingReceives
+      total.bindings += r.bindings
+      total.connecters += r.connecters
+      total.eventListeners += r.eventListeners
+    }
+    return total
   }
 
   /** Closes every socket of this context. */

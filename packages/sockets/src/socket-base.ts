@@ -7,6 +7,7 @@ import { asZlError, socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
 import { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner, SessionPipe } from "./pipe.js"
+import type { SocketResources } from "./resources.js"
 import { ArrivalQueue, FairQueue, type Inbox } from "./strategies.js"
 
 interface Waiter<T> {
@@ -124,6 +125,24 @@ export abstract class SocketBase implements PipeOwner {
   /** True when a send would be taken at once. */
   get writable(): boolean {
     return this.senders.length === 0 && this.xcanSend() && this.xwritable()
+  }
+
+  /** What the socket holds now (leak checks: see {@link SocketResources}). */
+  get resources(): SocketResources {
+    let engines = 0
+    for (const binding of this.bindings.values()) engines += binding.engines.size
+    for (const connecter of this.connecters.values()) if (connecter.engine !== undefined) engines++
+    return {
+      pipes: this.pipes.length,
+      engines,
+      queued: this.inbox.length,
+      sources: this.inbox.sourceCount,
+      pendingSends: this.senders.length,
+      pendingReceives: this.receivers.length,
+      bindings: this.bindings.size,
+      connecters: this.connecters.size,
+      eventListeners: this.listeners.size,
+    }
   }
 
   /** Subscribes to monitor events. */

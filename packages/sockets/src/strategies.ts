@@ -57,6 +57,8 @@ export interface Inbox<K, T> {
   shift(): T | undefined
   /** `key` will add nothing more: what it keeps for that source goes once its items are taken. */
   forget(key: K): void
+  /** Sources with state kept: it must not grow with departed sources. */
+  readonly sourceCount: number
 }
 
 interface Source<K, T> {
@@ -132,7 +134,6 @@ export class FairQueue<K, T> implements Inbox<K, T> {
     if (this.lastPushed === source) this.lastPushed = undefined
   }
 
-  /** Sources with state kept (for tests: it must not grow with departed sources). */
   get sourceCount(): number {
     return this.sources.size
   }
@@ -160,4 +161,9 @@ export class ArrivalQueue<K, T> implements Inbox<K, T> {
   }
 
   forget(_key: K): void {}
+
+  /** Nothing is kept per source. */
+  get sourceCount(): number {
+    return 0
+  }
 }

@@ -49,6 +49,8 @@ export interface RssSample {
   heapTotal: number
   heapUsed: number
   arrayBuffers: number
+  /** The part of the V8 heap's reservation that is resident (`v8.getHeapStatistics().total_physical_size`). */
+  heapPhysical?: number
 }
 
 export interface ReceiveResult {

@@ -35,7 +35,7 @@ export class CallTimeout extends Error {
 }
 
 const TAIL_BYTES = 1500
-const live = new Set<Child>()
+const live = new Set<{ kill(): void }>()
 
 /** Kills every child still running (on exit or interrupt of the runner). */
 export function killAll(): void {
@@ -47,7 +47,16 @@ interface Pending {
   reject(error: Error): void
 }
 
-export class Child {
+/** Options of a child beyond its script and implementation. */
+export interface ChildOptions {
+  /** Node options before the script (`--expose-gc`). */
+  nodeArgs?: string[]
+  /** Arguments after the implementation. */
+  args?: string[]
+}
+
+/** A child process; `T` is the table of its operations (the benchmark worker's by default). */
+export class Child<T extends { [K in keyof T]: [unknown, unknown] } = Ops> {
   readonly ready: Promise<ReadyMessage>
   private readonly process: ChildProcess
   private readonly pending = new Map<number, Pending>()
@@ -62,14 +71,24 @@ export class Child {
    * @param core the core to pin to, `undefined` to leave the process unpinned
    * @param label what this child is, for error messages (`zlink receiver`)
    */
-  constructor(worker: string, impl: Impl, core: number | undefined, label: string) {
+  constructor(
+    worker: string,
+    impl: Impl,
+    core: number | undefined,
+    label: string,
+    options: ChildOptions = {},
+  ) {
     this.impl = impl
     this.core = core
     this.label = label
-    this.process = spawn(process.execPath, [worker, impl], {
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-      serialization: "json",
-    })
+    this.process = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), worker, impl, ...(options.args ?? [])],
+      {
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+        serialization: "json",
+      },
+    )
     live.add(this)
     const keep = (chunk: Buffer) => {
       this.tail = (this.tail + chunk.toString()).slice(-TAIL_BYTES)
@@ -129,12 +148,12 @@ export class Child {
   }
 
   /** Calls an operation of the child; rejects with `ChildFailure` if it fails or the child dies. */
-  call<K extends Op>(op: K, args: Ops[K][0]): Promise<Ops[K][1]> {
+  call<K extends keyof T & string>(op: K, args: T[K][0]): Promise<T[K][1]> {
     if (this.exitReason !== undefined) return Promise.reject(new ChildFailure(this.exitReason))
     const id = this.nextId++
-    return new Promise<Ops[K][1]>((resolve, reject) => {
+    return new Promise<T[K][1]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      const message: RequestMessage = { id, op, args }
+      const message: RequestMessage = { id, op: op as Op, args }
       this.process.send(message, (error) => {
         if (error === null || !this.pending.has(id)) return
         this.pending.delete(id)

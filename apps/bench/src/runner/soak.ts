@@ -46,18 +46,33 @@ export interface SoakResult {
 
 const MB = 1 << 20
 
-/** When the warm-up ends: see the file comment. */
-export function warmupEnd(lists: RssSample[][], minimum: number, maximum: number): number {
+/**
+ * When the warm-up ends: see the file comment. Where the samples have `heapPhysical`, a change of the
+ * reservation's resident part counts too: V8 reserves a grown young generation at once, but its pages
+ * become resident only as they are first used, tens of seconds later, and RSS follows them. With
+ * `step`, only a change by more than `step` bytes counts: a process that forces a full collection
+ * before each sample sees its old generation trimmed and regrown by a page or two all the time,
+ * which is not the sizing waited for.
+ */
+export function warmupEnd(lists: RssSample[][], minimum: number, maximum: number, step = 0): number {
   let last = 0
   for (const samples of lists) {
     for (let i = 1; i < samples.length; i++) {
-      if (samples[i]!.heapTotal !== samples[i - 1]!.heapTotal) last = Math.max(last, samples[i]!.t)
+      const now = samples[i]!
+      const before = samples[i - 1]!
+      const resized = Math.abs(now.heapTotal - before.heapTotal) > step
+      const committed =
+        now.heapPhysical !== undefined &&
+        before.heapPhysical !== undefined &&
+        Math.abs(now.heapPhysical - before.heapPhysical) > step
+      if (resized || committed) last = Math.max(last, now.t)
     }
   }
   return Math.round(Math.min(maximum, Math.max(minimum, last + 1)) * 10) / 10
 }
 
-function analyse(samples: RssSample[], warmup: number): SoakProcess {
+/** Baseline, final and peak figures of one process's samples, after the warm-up. */
+export function analyse(samples: RssSample[], warmup: number): SoakProcess {
   const after = samples.filter((s) => s.t >= warmup)
   const use = after.length >= 2 ? after : samples
   const mb = use.map((s) => s.rss / MB)
