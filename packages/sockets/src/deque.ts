@@ -66,7 +66,8 @@ export class Deque<T> {
     for (let i = 0; i < this.size; i++) yield items[(this.head + i) & mask] as T
   }
 
-  private toArray(): T[] {
+  /** The items, oldest first. */
+  toArray(): T[] {
     const out = new Array<T>(this.size)
     const items = this.items
     const mask = items.length - 1

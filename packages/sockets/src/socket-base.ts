@@ -507,6 +507,14 @@ export abstract class SocketBase implements PipeOwner {
     return hwm <= 0 || pipe.inbound < hwm
   }
 
+  /**
+   * Drops waiting messages the socket type no longer wants (a SUB's unsubscribed topic), as if the
+   * application had taken them: each frees its place under the receive high-water mark.
+   */
+  protected discardInbound(drop: (frames: Uint8Array[]) => boolean): void {
+    this.inbox.removeWhere(drop, (pipe) => pipe?.dequeued())
+  }
+
   /** Queues a message for the application that no peer sent (XPUB reporting a departed subscriber's topics). */
   protected injectInbound(frames: Uint8Array[]): void {
     this.inbox.push(undefined, frames)

@@ -542,7 +542,18 @@ abstract class SubscriberBase extends SocketBase {
   /** Removes a subscription; peers hear of it when it was the topic's last. */
   protected removeTopic(topic: Uint8Array): void {
     if (!this.topics.remove(topic)) return
+    this.dropUnsubscribed()
     for (const pipe of this.publishers) if (pipe.connected) pipe.writeSubscription(topic, false)
+  }
+
+  /**
+   * libzmq filters when the application reads, so messages of a topic that arrived before its
+   * unsubscribe are not delivered after it: drop those still waiting. (With `invertMatching`, an
+   * unsubscribe only lets more messages through, and none waiting becomes unwanted.)
+   */
+  protected dropUnsubscribed(): void {
+    if (this.options.invertMatching) return
+    this.discardInbound((frames) => !this.topics.matches(frames[0]!))
   }
 }
 
@@ -590,7 +601,10 @@ export class XSubscriberSocket extends SubscriberBase {
   protected xsend(frames: readonly Uint8Array[]): boolean {
     const first = frames[0]!
     if (first.length > 0 && first[0] === 1) this.topics.add(first.subarray(1))
-    else if (first.length > 0 && first[0] === 0 && !this.topics.remove(first.subarray(1))) return true
+    else if (first.length > 0 && first[0] === 0) {
+      if (!this.topics.remove(first.subarray(1))) return true
+      this.dropUnsubscribed()
+    }
     for (const pipe of this.publishers) if (pipe.connected && pipe.writable()) pipe.write(frames)
     return true
   }

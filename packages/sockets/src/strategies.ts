@@ -57,6 +57,8 @@ export interface Inbox<K, T> {
   shift(): T | undefined
   /** `key` will add nothing more: what it keeps for that source goes once its items are taken. */
   forget(key: K): void
+  /** Removes every waiting item `drop` says yes to; calls `removed(key)` for each. Order is kept. */
+  removeWhere(drop: (item: T) => boolean, removed: (key: K) => void): void
   /** Sources with state kept: it must not grow with departed sources. */
   readonly sourceCount: number
 }
@@ -129,6 +131,21 @@ export class FairQueue<K, T> implements Inbox<K, T> {
     else this.drop(source)
   }
 
+  removeWhere(drop: (item: T) => boolean, removed: (key: K) => void): void {
+    for (const source of this.ring.toArray()) {
+      const count = source.items.removeWhere(drop)
+      this.count -= count
+      for (let i = 0; i < count; i++) removed(source.key)
+    }
+    // Sources left with nothing waiting leave the ring, as after their last shift.
+    this.ring.removeWhere((source) => {
+      if (source.items.length > 0) return false
+      source.queued = false
+      if (source.gone) this.drop(source)
+      return true
+    })
+  }
+
   private drop(source: Source<K, T>): void {
     this.sources.delete(source.key)
     if (this.lastPushed === source) this.lastPushed = undefined
@@ -161,6 +178,18 @@ export class ArrivalQueue<K, T> implements Inbox<K, T> {
   }
 
   forget(_key: K): void {}
+
+  removeWhere(drop: (item: T) => boolean, removed: (key: K) => void): void {
+    const keys = this.keys.clear()
+    const items = this.items.clear()
+    for (let i = 0; i < items.length; i++) {
+      if (drop(items[i]!)) removed(keys[i]!)
+      else {
+        this.keys.push(keys[i]!)
+        this.items.push(items[i]!)
+      }
+    }
+  }
 
   /** Nothing is kept per source. */
   get sourceCount(): number {

@@ -135,6 +135,47 @@ describe("the zeromq v6 API surface", () => {
     })
   }
 
+  for (const [name, impl] of [
+    ["zeromq", zmq],
+    ["zlink", zl],
+  ] as const) {
+    it(`${name}: messages that arrived before an unsubscribe are not delivered after it`, async () => {
+      const pub = track(new impl.Publisher())
+      await pub.bind("tcp://127.0.0.1:*")
+      const sub = track(new impl.Subscriber({ receiveTimeout: 300 }))
+      sub.subscribe("a")
+      sub.subscribe("b")
+      sub.connect(pub.lastEndpoint!)
+      // Past the subscriptions' arrival at the publisher: "b" messages get through.
+      const first = sub.receive()
+      const repeat = setInterval(() => void pub.send(["b", "probe"]), 10)
+      await first
+      clearInterval(repeat)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      sub.receiveTimeout = 0
+      for (;;) {
+        try {
+          await sub.receive()
+        } catch {
+          break
+        }
+      }
+      for (let i = 0; i < 3; i++) await pub.send(["a", String(i)])
+      await pub.send(["b", "kept"])
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      sub.unsubscribe("a")
+      const got: string[] = []
+      for (;;) {
+        try {
+          got.push((await sub.receive()).map(String).join(" "))
+        } catch {
+          break
+        }
+      }
+      expect(got).toEqual(["b kept"])
+    })
+  }
+
   it("constructor options set properties, in order", () => {
     const dealer = track(new zl.Dealer({ routingId: "abc", linger: 0, sendHighWaterMark: 5 }))
     expect(dealer.routingId).toBe("abc")
