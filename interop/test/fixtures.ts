@@ -268,20 +268,38 @@ export interface Closable {
 export function socketTracker(): <S extends Closable>(socket: S) => S {
   const sockets: Closable[] = []
   afterAll(removeIpcDir)
-  afterEach(() => {
-    for (const socket of sockets.splice(0)) {
-      if (socket.closed) continue
-      try {
-        socket.linger = 0
-      } catch {
-        // A socket that is closing already (close() during a pending bind) refuses options.
-      }
-      socket.close()
-    }
-  })
+  afterEach(() => closeAll(sockets))
   return (socket) => {
     sockets.push(socket)
     return socket
+  }
+}
+
+/**
+ * The bookkeeping of `socketTracker` for one test of a concurrent group (`describe.concurrent`),
+ * where an `afterEach` would close the sockets of the tests still running: pass the test context's
+ * `onTestFinished`, and the sockets registered through the returned function are closed (linger 0)
+ * when that test ends. Tests using it bind tcp only, or call `socketTracker()` too for the ipc
+ * directory.
+ */
+export function socketScope(onTestFinished: (fn: () => void) => void): <S extends Closable>(socket: S) => S {
+  const sockets: Closable[] = []
+  onTestFinished(() => closeAll(sockets))
+  return (socket) => {
+    sockets.push(socket)
+    return socket
+  }
+}
+
+function closeAll(sockets: Closable[]): void {
+  for (const socket of sockets.splice(0)) {
+    if (socket.closed) continue
+    try {
+      socket.linger = 0
+    } catch {
+      // A socket that is closing already (close() during a pending bind) refuses options.
+    }
+    socket.close()
   }
 }
 

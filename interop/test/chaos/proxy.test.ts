@@ -12,23 +12,29 @@ import { type ChaosOptions, ChaosProxy, type Cut, type Faults, NO_FAULTS } from 
 import { Random } from "./random.js"
 
 /** Every fault at once, with splits down to single octets. */
-const ROUGH: Faults = { split: 0.5, maxPiece: 7, delay: 0.1, maxDelay: 2, stall: 0.05, stallMs: [2, 10] }
+const ROUGH: Faults = {
+  split: 0.5,
+  tinyPiece: 7,
+  maxPiece: 2048,
+  delay: 0.1,
+  maxDelay: 2,
+  stall: 0.05,
+  stallMs: [2, 10],
+}
 
 const cleanup: Array<() => unknown> = []
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step()
 })
 
-/** A target that accepts one connection; resolves with its side of it. */
+/** A target that accepts connections; `accepted` resolves with its side of the first. */
 async function target(): Promise<{ port: number; accepted: Promise<Socket> }> {
   const server: Server = createServer({ allowHalfOpen: true })
-  const accepted = new Promise<Socket>((resolve) =>
-    server.once("connection", (socket) => {
-      socket.on("error", () => {})
-      cleanup.push(() => socket.destroy())
-      resolve(socket)
-    }),
-  )
+  server.on("connection", (socket) => {
+    socket.on("error", () => {})
+    cleanup.push(() => socket.destroy())
+  })
+  const accepted = new Promise<Socket>((resolve) => server.once("connection", resolve))
   server.listen(0, "127.0.0.1")
   await once(server, "listening")
   cleanup.push(() => new Promise((resolve) => server.close(resolve)))
@@ -215,6 +221,26 @@ describe("chaos proxy", () => {
     const { data: got } = await within(15_000, atServer, "the rest of the stream")
     expect(got.equals(data)).toBe(true)
     expect(up.stalls).toBe(1)
+  })
+
+  it("moves a planned cut whose connection closed before its offset to the next connection", async () => {
+    const { port, accepted } = await target()
+    // The target answers a FIN with its own, so that the first connection closes completely.
+    void accepted.then((socket) => socket.on("end", () => socket.end()).resume())
+    const proxy = await start(port, {
+      seed: 4,
+      cutFor: (slot) => (slot === 0 ? { direction: "up", at: 1_000, kind: "destroy" } : undefined),
+    })
+    const first = await dial(proxy.endpoint)
+    first.end(patterned(100, 1))
+    await waitUntil(() => proxy.connections[0]?.closed === true, "the first connection to close")
+    const second = await dial(proxy.endpoint)
+    const closed = collect(second)
+    second.write(patterned(5_000, 2))
+    await within(5_000, closed, "the cut of the second connection")
+    expect(proxy.connections.map((c) => c.cut?.at)).toEqual([1_000, 1_000])
+    expect(proxy.connections.map((c) => c.cutTime !== undefined)).toEqual([false, true])
+    expect(proxy.connections[1]!.up.bytesOut).toBe(1_000)
   })
 
   it("refuses connections for the downtime after a cut", async () => {

@@ -27,10 +27,11 @@ export type Direction = "up" | "down"
 export interface Faults {
   /**
    * Probability that a chunk read from the source is split before it is forwarded. A split chunk
-   * goes out as pieces of which about half are tiny (1 to `maxPiece` octets) and the rest up to
-   * 2 KiB.
+   * goes out as pieces of which about half are tiny (1 to `tinyPiece` octets) and the rest 1 to
+   * `maxPiece` octets, so that a frame header or a greeting is as likely to be torn as a body.
    */
   readonly split: number
+  readonly tinyPiece: number
   readonly maxPiece: number
   /** Probability that a piece waits before it is written, and the longest wait (ms). */
   readonly delay: number
@@ -41,7 +42,15 @@ export interface Faults {
 }
 
 /** Bytes go through untouched. */
-export const NO_FAULTS: Faults = { split: 0, maxPiece: 1, delay: 0, maxDelay: 0, stall: 0, stallMs: [0, 0] }
+export const NO_FAULTS: Faults = {
+  split: 0,
+  tinyPiece: 1,
+  maxPiece: 1,
+  delay: 0,
+  maxDelay: 0,
+  stall: 0,
+  stallMs: [0, 0],
+}
 
 /** How a connection is cut. */
 export type CutKind = "reset" | "destroy" | "half-close"
@@ -59,10 +68,12 @@ export interface ChaosOptions {
   readonly seed: number
   readonly faults?: Faults
   /**
-   * The cut of the `index`-th connection the proxy forwards (0 for the first), or undefined for
-   * none. `random` is that connection's own generator.
+   * The `slot`-th cut of the plan (0 for the first), or undefined when the plan has no more. Each
+   * connection the proxy forwards gets the next slot; a cut whose connection closed before reaching
+   * its offset goes to the next connection instead, so that every planned cut happens as long as
+   * traffic goes on. `random` is the slot's own generator.
    */
-  readonly cutFor?: (index: number, random: Random) => Cut | undefined
+  readonly cutFor?: (slot: number, random: Random) => Cut | undefined
   /**
    * For this long after a cut (ms), new connections are reset as soon as they are accepted, so that
    * the sockets live through a real outage rather than an instant reconnect.
@@ -91,18 +102,17 @@ export interface DirectionStats {
 /** One forwarded connection. */
 export interface ConnectionRecord {
   readonly index: number
+  /** `performance.now()` when the proxy accepted it. */
+  readonly openedAt: number
   readonly up: DirectionStats
   readonly down: DirectionStats
   /** The cut planned for this connection, if any. */
-  readonly cut: Cut | undefined
-  /** `Date.now()` when the planned cut happened; undefined while it has not. */
+  cut: Cut | undefined
+  /** `performance.now()` when the planned cut happened; undefined while it has not. */
   cutTime: number | undefined
   /** True once both sockets are closed. */
   closed: boolean
 }
-
-/** The largest piece of a split chunk that is not a tiny one. */
-const MEDIUM_PIECE = 2048
 
 /** The high-water mark of a direction's queue: above it the source is paused until half is written. */
 const QUEUE_LIMIT = 64 * 1024
@@ -137,7 +147,8 @@ class Pump {
   private readonly random: Random
   private readonly faults: () => Faults
   private readonly stats: DirectionStats
-  private readonly cut: Cut | undefined
+  /** The cut planned for this direction; set later when a cut is moved here from a closed connection. */
+  cut: Cut | undefined
   private readonly onCut: () => void
 
   constructor(
@@ -227,10 +238,8 @@ class Pump {
       const faults = this.faults()
       let size = chunk.length - offset
       if (size > 1 && (splitting || random.chance(faults.split))) {
-        // A split chunk is cut at random boundaries: half of its pieces are tiny, the others up to
-        // MEDIUM_PIECE octets, so a frame header or a greeting is as likely to be torn as a body.
         splitting = true
-        const max = random.chance(0.5) ? faults.maxPiece : MEDIUM_PIECE
+        const max = random.chance(0.5) ? faults.tinyPiece : faults.maxPiece
         size = random.int(1, Math.min(max, size))
       }
       const cut = this.cut
@@ -294,6 +303,11 @@ export class ChaosProxy {
   private readonly sockets = new Set<Socket>()
   private readonly random: Random
   private refuseUntil = 0
+  /** The next slot of the cut plan, and the planned cuts whose connection closed first. */
+  private nextSlot = 0
+  private readonly carried: Cut[] = []
+  /** The open connections, and how to plan a cut on each. */
+  private readonly live = new Map<ConnectionRecord, (cut: Cut) => void>()
   /** Where sockets connect instead of the target: `tcp://127.0.0.1:port`. */
   readonly endpoint: string
   private readonly server: Server
@@ -371,18 +385,38 @@ export class ChaosProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
+  /**
+   * A connection closed before its cut: the cut goes to an open connection that has none (at the
+   * same offset if that connection has not passed it yet, else `at` octets from where it is), or,
+   * with no such connection, to the next one accepted.
+   */
+  private carry(cut: Cut): void {
+    for (const [record, plan] of this.live) {
+      if (record.cut !== undefined) continue
+      const forwarded = record[cut.direction].bytesOut
+      plan(forwarded < cut.at ? cut : { ...cut, at: forwarded + cut.at })
+      return
+    }
+    this.carried.push(cut)
+  }
+
   private accept(client: Socket): void {
     client.on("error", () => {})
-    if (Date.now() < this.refuseUntil) {
+    if (performance.now() < this.refuseUntil) {
       this.refused += 1
       client.resetAndDestroy()
       return
     }
     const index = this.connections.length
     const random = this.random.derive(index)
-    const cut = this.options.cutFor?.(index, random.derive(0))
+    let cut = this.carried.shift()
+    if (cut === undefined && this.options.cutFor !== undefined) {
+      const slot = this.nextSlot++
+      cut = this.options.cutFor(slot, this.random.derive(1_000_000 + slot))
+    }
     const record: ConnectionRecord = {
       index,
+      openedAt: performance.now(),
       up: directionStats(),
       down: directionStats(),
       cut,
@@ -401,8 +435,9 @@ export class ChaosProxy {
     /** A reset or destroy is under way: the teardown must not close the sockets first, with a FIN. */
     let cutting = false
     const doCut = (direction: Direction) => {
-      record.cutTime = Date.now()
+      record.cutTime = performance.now()
       this.refuseUntil = record.cutTime + (this.options.downtime ?? 0)
+      const cut = record.cut
       if (cut?.kind === "half-close") {
         // A FIN in this direction only; the pump of the other direction runs on.
         ;(direction === "up" ? up : down).stop()
@@ -429,6 +464,10 @@ export class ChaosProxy {
     const down = new Pump(server, client, random.derive(2), faults, record.down, cutOf("down"), () =>
       doCut("down"),
     )
+    this.live.set(record, (moved) => {
+      record.cut = moved
+      ;(moved.direction === "up" ? up : down).cut = moved
+    })
 
     const teardown = () => {
       up.stop()
@@ -453,6 +492,8 @@ export class ChaosProxy {
       open -= 1
       if (open > 0) return
       record.closed = true
+      this.live.delete(record)
+      if (record.cut !== undefined && record.cutTime === undefined) this.carry(record.cut)
       this.sockets.delete(client)
       this.sockets.delete(server)
     }
