@@ -220,16 +220,20 @@ function expectGentleFaults(proxy: ChaosProxy): void {
   expect(up.dropped + down.dropped).toBe(0)
 }
 
+/** A destructive cell's socket reconnects quickly; set before it binds or connects (libzmq reads it then). */
+function reconnectFast<S extends Closable>(socket: S): S {
+  ;(socket as unknown as Socket).reconnectInterval = RECONNECT
+  return socket
+}
+
 /**
- * Sets what a socket of a destructive cell needs: a short reconnect interval, and (`timeout`) send
- * and receive timeouts, which a link only gets once it is open, since opening waits for the first
- * connection.
+ * A destructive cell's sends and receives time out and are retried. A link gets the timeouts only
+ * once it is open, since opening waits for the first connection.
  */
-function forOutages<S extends Closable>(socket: S, timeout = true): S {
+function withTimeouts<S extends Closable>(socket: S): S {
   const s = socket as unknown as Socket
-  s.reconnectInterval = RECONNECT
-  if (timeout && "sendTimeout" in s) (s as Socket & zmq.Writable).sendTimeout = OP_TIMEOUT
-  if (timeout && "receiveTimeout" in s) (s as Socket & zmq.Readable).receiveTimeout = OP_TIMEOUT
+  if ("sendTimeout" in s) (s as Socket & zmq.Writable).sendTimeout = OP_TIMEOUT
+  if ("receiveTimeout" in s) (s as Socket & zmq.Readable).receiveTimeout = OP_TIMEOUT
   return socket
 }
 
@@ -439,7 +443,7 @@ async function streamCell(spec: StreamSpec, env: CellEnv): Promise<CellReport> {
   /** The PUSH of the HWM cell lost its connection and has not completed a handshake since. */
   let pushDown = false
   const configure = <S extends Closable>(socket: S): S => {
-    forOutages(socket, false)
+    reconnectFast(socket)
     const s = socket as unknown as Socket
     if (spec.hwm !== undefined && disconnectTimes.length === 0) {
       ;(s as zmq.Push).sendHighWaterMark = spec.hwm
@@ -459,7 +463,7 @@ async function streamCell(spec: StreamSpec, env: CellEnv): Promise<CellReport> {
     { seed: env.seed, faults: TORN, cutFor: cutPlan(spec.directions, STREAM_SPREAD), downtime: DOWNTIME },
     configure,
   )
-  for (const socket of sockets) forOutages(socket)
+  for (const socket of sockets) withTimeouts(socket)
   // An XPUB hears the subscription of every new connection: record when.
   const subscriptions: number[] = []
   if (spec.recovery === "subscription") {
@@ -892,7 +896,7 @@ async function windowedCell(server: "ROUTER" | "REP", env: CellEnv): Promise<Cel
   }
   const clients = names.map((name) => new ClientTally(name))
   const runs = clients.map((client) => {
-    const dealer = env.open(forOutages(new connecter.zmq.Dealer()))
+    const dealer = env.open(withTimeouts(reconnectFast(new connecter.zmq.Dealer())))
     dealer.connect(proxy.endpoint)
     if (server === "ROUTER") {
       return windowedRequester(
