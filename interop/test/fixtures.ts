@@ -49,6 +49,22 @@ export interface Traits {
    */
   readonly staleReplyRejectsReceive: boolean
   /**
+   * libzmq's PAIR has no reconnection logic of its own (zmq_socket(3): PAIR sockets "do not
+   * implement functionality such as auto-reconnection"). A binding libzmq PAIR that accepts the
+   * replacement of a dropped connection before it has let go of the dropped one's pipe (which takes
+   * the application calling into the socket) keeps the new connection open but never attaches it,
+   * and both sides then wait for good. Seen in the destructive chaos cell, libzmq on both sides, with
+   * 100 ms between the drop and the replacement; the chaos cells give such a binder one second.
+   */
+  readonly pairRejectsEarlyReplacement: boolean
+  /**
+   * libzmq: a binding socket reads what is left in the pipe of a dropped connection fairly with the
+   * messages of the connection that replaced it, so one peer's messages can arrive out of order
+   * across a reconnect (never within one connection). Seen in the destructive chaos cells for a
+   * binding DEALER, libzmq on both sides.
+   */
+  readonly reordersAcrossReconnect: boolean
+  /**
    * The options (by property name) whose feature the implementation does not have yet. Setting one
    * to anything but its default (false or null) fails synchronously with ENOTSUP, by design rather
    * than pretending to have the feature; the tests of such a feature assert that failure instead.
@@ -62,6 +78,8 @@ export const traits: Record<string, Traits> = {
     expectsBusy: true,
     crashesAfterConstructorError: true,
     staleReplyRejectsReceive: true,
+    pairRejectsEarlyReplacement: true,
+    reordersAcrossReconnect: true,
     unsupported: new Set(),
   },
 }
@@ -71,6 +89,8 @@ const zlinkTraits: Traits = {
   expectsBusy: false,
   crashesAfterConstructorError: false,
   staleReplyRejectsReceive: false,
+  pairRejectsEarlyReplacement: false,
+  reordersAcrossReconnect: false,
   // Security mechanisms (PLAIN, CURVE, ZAP), SOCKS proxies, accept filters and device binding,
   // conflation, ROUTER probing, the relaxed/correlating REQ, and XPUB's manual mode and welcome message.
   unsupported: new Set([

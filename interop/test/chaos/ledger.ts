@@ -108,6 +108,30 @@ export class Ledger {
     }
   }
 
+  /**
+   * The arrivals that came after a later message, split by whether one of `boundaries` (the
+   * sender's disconnect events) lies between the two sends: `across` a reconnect, the earlier
+   * message went out on an older connection than the one that overtook it; `within`, both could
+   * have shared a connection, whose order ZeroMQ keeps.
+   */
+  reorders(boundaries: readonly number[]): { within: number; across: number } {
+    let within = 0
+    let across = 0
+    const seen = new Set<number>()
+    let highest = -1
+    for (const seq of this.arrivals) {
+      if (!seen.has(seq) && seq < highest) {
+        const from = this.sendStart.get(seq)!
+        const to = this.sendStart.get(highest)!
+        if (boundaries.some((t) => t > from && t < to)) across += 1
+        else within += 1
+      }
+      seen.add(seq)
+      if (seq > highest) highest = seq
+    }
+    return { within, across }
+  }
+
   /** The stretches of consecutive sequence numbers that were sent and never arrived. */
   lossRuns(): LossRun[] {
     const missing = [...this.sendDone.keys()].filter((seq) => !this.seen.has(seq)).sort((x, y) => x - y)

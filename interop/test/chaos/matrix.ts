@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import { type ImplPair, pairs, socketScope } from "../fixtures.js"
-import { type CellReport, type ChaosPattern, cellSeed, chaosPatterns, SEEDS } from "./cells.js"
+import { type CellReport, type ChaosPattern, cellSeed, chaosPatterns, LONG, SEEDS } from "./cells.js"
 import { COUNTS_HEADER, countsRow } from "./ledger.js"
 
 export type FaultClass = "gentle" | "destructive"
@@ -42,7 +42,7 @@ export function chaosMatrix(fault: FaultClass, knownFailures: ReadonlyMap<string
         for (const seed of SEEDS) {
           const name = `${pattern.name} (${pattern.binds}), seed ${seed}${known === undefined ? "" : ` [known failure: ${known}]`}`
           const declare = known === undefined ? it : it.fails
-          declare(name, { timeout: 90_000 }, async ({ onTestFinished }) => {
+          declare(name, { timeout: LONG ? 600_000 : 90_000 }, async ({ onTestFinished }) => {
             const cleanups: Array<() => unknown> = []
             onTestFinished(async () => {
               for (const step of cleanups) await step()
