@@ -53,15 +53,15 @@ export interface Traits {
    * implement functionality such as auto-reconnection"). A binding libzmq PAIR that accepts the
    * replacement of a dropped connection before it has let go of the dropped one's pipe (which takes
    * the application calling into the socket) keeps the new connection open but never attaches it,
-   * and both sides then wait for good. Seen in the destructive chaos cell, libzmq on both sides, with
-   * 100 ms between the drop and the replacement; the chaos cells give such a binder one second.
+   * and both sides then wait for good. Seen in the destructive chaos cell with a libzmq and with a
+   * zlink PAIR connecting, 100 ms after the drop; the chaos cells give such a binder one second.
    */
   readonly pairRejectsEarlyReplacement: boolean
   /**
    * libzmq: a binding socket reads what is left in the pipe of a dropped connection fairly with the
    * messages of the connection that replaced it, so one peer's messages can arrive out of order
    * across a reconnect (never within one connection). Seen in the destructive chaos cells for a
-   * binding DEALER, libzmq on both sides.
+   * binding DEALER, with a libzmq and with a zlink DEALER connecting.
    */
   readonly reordersAcrossReconnect: boolean
   /**

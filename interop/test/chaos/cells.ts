@@ -603,6 +603,8 @@ function expectCuts(proxy: ChaosProxy): void {
 class ServerTally {
   readonly seen = new Map<string, number>()
   corrupted = 0
+  /** What stopped the server loop before the end of the cell, if anything did. */
+  failure: string | undefined
   record(client: string, body: Frames): boolean {
     const seq = seqOf(body)
     try {
@@ -617,23 +619,25 @@ class ServerTally {
   }
 }
 
-/** Runs `serve` (one request: receive and reply) until `stop()`; errors after the stop are the close. */
-function serveUntil(stop: () => boolean, serve: () => Promise<void>): Promise<void> {
-  return quiet(
-    (async () => {
-      while (!stop()) {
-        try {
-          await serve()
-        } catch (error) {
-          if (stop()) return
-          const code = codeOf(error)
-          // A reply to a peer that is gone: dropped, as a server does.
-          if (code === "EHOSTUNREACH" || code === "EAGAIN") continue
-          throw error
-        }
+/**
+ * Runs `serve` (one request: receive and reply) until `stop()`; errors after the stop are the
+ * close. Any other error ends the loop and is kept in `tally.failure`.
+ */
+function serveUntil(tally: ServerTally, stop: () => boolean, serve: () => Promise<void>): void {
+  void (async () => {
+    while (!stop()) {
+      try {
+        await serve()
+      } catch (error) {
+        if (stop()) return
+        const code = codeOf(error)
+        // A reply to a peer that is gone: dropped, as a server does.
+        if (code === "EHOSTUNREACH" || code === "EAGAIN") continue
+        tally.failure = String(error)
+        return
       }
-    })(),
-  )
+    }
+  })()
 }
 
 /** The client side of a request/reply cell: sends per id, replies per id, and what went wrong. */
@@ -751,6 +755,7 @@ function expectAnswered(
       reorderedReplies: 0,
     })
   }
+  expect(server.failure, "what stopped the server").toBeUndefined()
   expect(server.corrupted, "requests the server found corrupted").toBe(0)
   expect(serverExcess(server, clients), "requests seen more often than sent").toEqual([])
 }
@@ -779,30 +784,33 @@ async function lazyPirateCell(server: "REP" | "ROUTER", env: CellEnv): Promise<C
     downtime: DOWNTIME,
   })
   env.cleanup(() => proxy.close())
-  const serving =
-    server === "REP"
-      ? serveUntil(
-          () => stop,
-          async () => {
-            const rep = socket as zmq.Reply
-            const request = await rep.receive()
-            tally.record("req", request)
-            await rep.send(request)
-          },
-        )
-      : serveUntil(
-          () => stop,
-          async () => {
-            const router = socket as zmq.Router
-            const [id, delimiter, ...body] = await router.receive()
-            if (delimiter === undefined || delimiter.length !== 0) {
-              tally.corrupted += 1
-              return
-            }
-            tally.record("req", body)
-            await router.send([id!, EMPTY, ...body])
-          },
-        )
+  if (server === "REP") {
+    serveUntil(
+      tally,
+      () => stop,
+      async () => {
+        const rep = socket as zmq.Reply
+        const request = await rep.receive()
+        tally.record("req", request)
+        await rep.send(request)
+      },
+    )
+  } else {
+    serveUntil(
+      tally,
+      () => stop,
+      async () => {
+        const router = socket as zmq.Router
+        const [id, delimiter, ...body] = await router.receive()
+        if (delimiter === undefined || delimiter.length !== 0) {
+          tally.corrupted += 1
+          return
+        }
+        tally.record("req", body)
+        await router.send([id!, EMPTY, ...body])
+      },
+    )
+  }
 
   const fresh = () => {
     const req = env.open(new connecter.zmq.Request({ receiveTimeout: RETRY_AFTER, linger: 0 }))
@@ -819,7 +827,8 @@ async function lazyPirateCell(server: "REP" | "ROUTER", env: CellEnv): Promise<C
         await req.send(varied(id))
         try {
           const reply = await req.receive()
-          if (client.replied(Buffer.from("req"), reply) !== id) client.wrongReply += 1
+          const answered = client.replied(Buffer.from("req"), reply)
+          if (answered >= 0 && answered !== id) client.wrongReply += 1
           break
         } catch (error) {
           if (codeOf(error) !== "EAGAIN") throw error
@@ -842,7 +851,6 @@ async function lazyPirateCell(server: "REP" | "ROUTER", env: CellEnv): Promise<C
   env.record(report)
   expectAnswered([client], tally, count, failure)
   expectCuts(proxy)
-  void serving
   return report
 }
 
@@ -919,6 +927,7 @@ async function windowedCell(server: "ROUTER" | "REP", env: CellEnv): Promise<Cel
   if (server === "ROUTER") {
     const router = socket as zmq.Router
     serveUntil(
+      tally,
       () => stop,
       async () => {
         const [id, client, ...body] = await router.receive()
@@ -929,6 +938,7 @@ async function windowedCell(server: "ROUTER" | "REP", env: CellEnv): Promise<Cel
   } else {
     const rep = socket as zmq.Reply
     serveUntil(
+      tally,
       () => stop,
       async () => {
         const [client, ...body] = await rep.receive()
