@@ -40,6 +40,11 @@ export interface LinkEnv {
   readonly transport: Transport
   /** Registers a socket to be closed after the test. */
   readonly open: <S extends Closable>(socket: S) => S
+  /**
+   * Where the connecting socket connects, given the endpoint the other one bound: a proxy in front
+   * of it (the chaos tests). Absent: the bound endpoint itself.
+   */
+  readonly via?: (endpoint: string) => Promise<string>
 }
 
 /** One direction of application messages. */
@@ -91,7 +96,8 @@ async function connected<A extends Socket, B extends Socket>(
   const b = env.open(makeB(binds === "a" ? env.connecter : env.binder))
   const server: Socket = binds === "a" ? a : b
   const client: Socket = binds === "a" ? b : a
-  client.connect(await bindAny(server, env.transport))
+  const endpoint = await bindAny(server, env.transport)
+  client.connect(env.via === undefined ? endpoint : await env.via(endpoint))
   return { a, b }
 }
 
