@@ -639,15 +639,20 @@ export async function replay(
   process.on("unhandledRejection", onAsync)
   try {
     await target.setup?.()
-    const error = await runOnce(
+    let error = await runOnce(
       target,
       input,
       { recent: [], skipKnown: new Set(), checkpoint: () => {} },
       errors,
     )
+    try {
+      await target.teardown?.()
+    } catch (err) {
+      // A target left broken by the crash may fail to close as well; the first error is the one.
+      error ??= err
+    }
     return { target: name, input, error }
   } finally {
-    await target.teardown?.()
     process.off("uncaughtException", onAsync)
     process.off("unhandledRejection", onAsync)
   }
