@@ -121,16 +121,16 @@ export function amplificationLimit(size: number): number {
   return 1024 * 1024 + 4 * size
 }
 
-/** Inputs this large are measured one time in {@link MEASURE_ONE_IN}; smaller ones cannot exceed the slack. */
+/** Inputs from this size on may be measured; smaller ones cannot exceed the slack. */
 const MEASURE_FROM = 16 * 1024
-const MEASURE_ONE_IN = 8
 
 /**
  * Whether the runner measures this input's retained heap: two full gcs cost milliseconds, so only
- * large inputs, and one in eight of those, chosen by the input's seed (a replay measures the same).
+ * large inputs, and one in `oneIn` of those (the target's `measureOneIn`, default 8), chosen by
+ * the input's seed, so that a replay measures the same.
  */
-export function measured(input: FuzzInput): boolean {
-  return input.data.length >= MEASURE_FROM && mix32(input.seed ^ 0x5eed) % MEASURE_ONE_IN === 0
+export function measured(input: FuzzInput, oneIn = 8): boolean {
+  return input.data.length >= MEASURE_FROM && mix32(input.seed ^ 0x5eed) % oneIn === 0
 }
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`
@@ -229,7 +229,7 @@ async function runOnce(
   context: TargetContext,
   errors: unknown[],
 ): Promise<unknown> {
-  const measure = measured(input)
+  const measure = measured(input, target.measureOneIn)
   const gc = measure ? forceGc() : undefined
   let before = 0
   let held = -1

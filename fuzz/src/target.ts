@@ -61,6 +61,11 @@ export interface Target {
    * protocol failures are handled inside (see {@link expectTyped}).
    */
   run(input: FuzzInput, context: TargetContext): void | Promise<void>
+  /**
+   * One large input in this many has its retained heap measured (see `runner.ts`, `measured`).
+   * Default 8; a slow target can afford the two full gcs more often.
+   */
+  readonly measureOneIn?: number
   /** Builds long-lived state (sockets, peers) before the first input. */
   setup?(): Promise<void>
   /** Releases what `setup` built. */

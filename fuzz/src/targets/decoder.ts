@@ -129,7 +129,7 @@ const target: Target = {
     const budget = 1 + rng.size(rng.chance(0.1) ? MAX_INPUT - 128 : 2048)
     const stream = frameStream(rng, budget)
     const seed = rng.next()
-    if (rng.chance(0.25)) return { data: stream.bytes, seed, expect: stream.events }
+    if (!stream.open && rng.chance(0.25)) return { data: stream.bytes, seed, expect: stream.events }
     const other = context.recent.length > 0 && rng.chance(0.2) ? rng.pick(context.recent) : undefined
     return { data: mutate(rng, stream, other), seed }
   },

@@ -25,13 +25,13 @@ import {
   body,
   hasLargeReadyValue,
   hasLongMultipart,
-  MAX_INPUT,
   type SessionExpectation,
   SOCKET_PEERS,
   SOCKET_TYPES,
   type SocketTypeName,
   scanFrames,
   session,
+  sessionBudget,
 } from "../wire.js"
 import { modelGreeting } from "./greeting.js"
 
@@ -313,12 +313,14 @@ const target: Target = {
     const config = engineConfig(seed, valid)
     const s = session(rng, {
       localType: config.socketType,
-      budget: 64 + 16 + rng.size(rng.chance(0.1) ? MAX_INPUT - 256 : 2048),
+      budget: sessionBudget(rng),
     })
     if (valid) return { data: s.bytes, seed, expect: s.expect }
     const other = context.recent.length > 0 && rng.chance(0.2) ? rng.pick(context.recent) : undefined
     return { data: mutate(rng, s, other), seed }
   },
+  // An input here takes a millisecond or more: measuring one large input in two costs little.
+  measureOneIn: 2,
   isKnown(input, known) {
     if (known.has("long-multipart") && hasLongMultipart(input.data, 64, 1000)) return true
     return known.has("huge-property") && hasLargeReadyValue(input.data, 1024)

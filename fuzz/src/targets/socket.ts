@@ -38,7 +38,7 @@ import { chunks } from "../chunks.js"
 import { mutate } from "../mutate.js"
 import { deriveSeed, Rng } from "../prng.js"
 import { check, type FuzzInput, type Target } from "../target.js"
-import { hasLargeReadyValue, hasLongMultipart, hasLongTopic, MAX_INPUT, session } from "../wire.js"
+import { hasLargeReadyValue, hasLongMultipart, hasLongTopic, session, sessionBudget } from "../wire.js"
 
 const ALLOCATION_LIMIT = 64 * 1024 * 1024
 /** Event-loop turns allowed for a connection to close, or a good peer's message to get through. */
@@ -371,12 +371,14 @@ const target: Target = {
     const seed = rng.next()
     const s = session(rng, {
       localType: serverType(seed),
-      budget: 64 + 16 + rng.size(rng.chance(0.1) ? MAX_INPUT - 256 : 2048),
+      budget: sessionBudget(rng),
     })
     if (rng.chance(0.2)) return { data: s.bytes, seed }
     const other = context.recent.length > 0 && rng.chance(0.2) ? rng.pick(context.recent) : undefined
     return { data: mutate(rng, s, other), seed }
   },
+  // An input here takes a millisecond or more: measuring one large input in two costs little.
+  measureOneIn: 2,
   isKnown(input, known) {
     const type = serverType(input.seed)
     if (known.has("deep-topic") && (type === "PUB" || type === "XPUB") && hasLongTopic(input.data, 1024))
