@@ -193,16 +193,23 @@ export function classify(error: unknown): Crash["kind"] {
   return "exception"
 }
 
-/** The first stack frame that is not the harness's own, as `function (file:line)`. */
+/**
+ * Where an error was thrown, as `function (file:line)`: the first frame in zlink's packages, else
+ * (an error of the harness or a target itself) the first frame outside Node's internals.
+ */
 export function stackTop(error: unknown): string {
   const stack = (error as { stack?: unknown } | undefined)?.stack
   if (typeof stack !== "string") return ""
+  let first = ""
   for (const line of stack.split("\n").slice(1)) {
     const m = /^at (?:(\S+) \()?([^()\s]+):(\d+):\d+\)?$/.exec(line.trim())
-    if (m === null || m[2]!.includes("/fuzz/src/") || m[2]!.startsWith("node:")) continue
-    return `${m[1] ?? "<anonymous>"} (${m[2]!.replace(/^.*\/(packages\/)/, "$1")}:${m[3]})`
+    if (m === null || m[2]!.startsWith("node:")) continue
+    const file = m[2]!.replace(/^.*\/((packages|fuzz)\/)/, "$1")
+    const frame = `${m[1] ?? "<anonymous>"} (${file}:${m[3]})`
+    if (file.startsWith("packages/")) return frame
+    if (first === "") first = frame
   }
-  return ""
+  return first
 }
 
 function describe(error: unknown): string {

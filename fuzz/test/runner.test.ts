@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { ZmtpError } from "@zl/codec"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { toHex } from "../src/bytes.js"
-import { measured, readCrashFile, replay, runFuzz, signatureOf } from "../src/runner.js"
+import { measured, readCrashFile, replay, runFuzz, signatureOf, stackTop } from "../src/runner.js"
 import { check, expectTyped, type FuzzInput, type Target } from "../src/target.js"
 
 /** A target of random octets (1 to 64), with `run` given. */
@@ -219,6 +219,11 @@ describe("runFuzz", () => {
     b.stack = "RangeError: x\n    at walk (/r/packages/sockets/src/trie.ts:174:9)"
     expect(signatureOf("exception", a)).toBe("exception|RangeError|walk (packages/sockets/src/trie.ts)")
     expect(signatureOf("exception", b)).toBe(signatureOf("exception", a))
+    // An error of a target itself is placed at its first frame.
+    const c = new TypeError("x")
+    c.stack =
+      "TypeError: x\n    at node:internal/x:1:1\n    at Object.run (/r/fuzz/src/targets/commands.ts:107:50)"
+    expect(stackTop(c)).toBe("Object.run (fuzz/src/targets/commands.ts:107)")
   })
 
   it("refuses unknown targets and classes", async () => {
