@@ -713,3 +713,63 @@ export function hasLongMultipart(bytes: Uint8Array, from: number, limit: number)
   }
   return false
 }
+
+/**
+ * Reads the commands out of a ZMTP stream as it goes by, in chunks of any size, after a 64-octet
+ * greeting: message bodies are skipped, not kept, so it follows megabytes of output in constant
+ * space. Stops at the first impossible size.
+ */
+export class CommandReader {
+  /** Command bodies seen so far. */
+  readonly commands: Uint8Array[] = []
+  private skip = 64
+  private readonly header = new Uint8Array(9)
+  private have = 0
+  private body: Uint8Array | undefined
+  private filled = 0
+  private discard = 0
+  private broken = false
+
+  push(chunk: Uint8Array): void {
+    let pos = 0
+    while (pos < chunk.length && !this.broken) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - pos)
+        this.skip -= n
+        pos += n
+      } else if (this.discard > 0) {
+        const n = Math.min(this.discard, chunk.length - pos)
+        this.discard -= n
+        pos += n
+      } else if (this.body !== undefined) {
+        const n = Math.min(this.body.length - this.filled, chunk.length - pos)
+        this.body.set(chunk.subarray(pos, pos + n), this.filled)
+        this.filled += n
+        pos += n
+        if (this.filled === this.body.length) {
+          this.commands.push(this.body)
+          this.body = undefined
+        }
+      } else {
+        this.header[this.have++] = chunk[pos++]!
+        const long = (this.header[0]! & Flag.LONG) !== 0
+        if (this.have < (long ? 9 : 2)) continue
+        this.have = 0
+        const h = this.header
+        const size = long
+          ? new DataView(h.buffer).getUint32(1) * 2 ** 32 + new DataView(h.buffer).getUint32(5)
+          : h[1]!
+        if (!Number.isSafeInteger(size) || size > 2 ** 32) {
+          this.broken = true
+          return
+        }
+        if ((h[0]! & Flag.COMMAND) === 0) this.discard = size
+        else if (size === 0) this.commands.push(new Uint8Array(0))
+        else {
+          this.body = new Uint8Array(size)
+          this.filled = 0
+        }
+      }
+    }
+  }
+}

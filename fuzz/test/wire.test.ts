@@ -4,6 +4,7 @@ import { equalBytes, toHex } from "../src/bytes.js"
 import { Rng } from "../src/prng.js"
 import { modelGreeting } from "../src/targets/greeting.js"
 import {
+  CommandReader,
   commandFrame,
   frame,
   frameStream,
@@ -165,6 +166,25 @@ describe("input classes", () => {
       [6, 300],
     ])
     expect(scanFrames(s.subarray(0, s.length - 1), 64).length).toBe(1)
+  })
+
+  it("CommandReader finds the commands of a stream in any chunking, skipping message bodies", () => {
+    const s = stream(
+      frame(0, new Uint8Array(300)),
+      commandFrame("PONG", new Uint8Array([1, 2])),
+      frame(1, new Uint8Array(5)),
+      commandFrame("PING", new Uint8Array(400)),
+      frame(4, new Uint8Array(0)),
+    )
+    const want = scanFrames(s, 64)
+      .filter((f) => (f.flags & 4) !== 0)
+      .map((f) => toHex(f.body))
+    for (const step of [1, 2, 9, 64, 1000, s.length]) {
+      const r = new CommandReader()
+      for (let at = 0; at < s.length; at += step) r.push(s.subarray(at, at + step))
+      expect(r.commands.map(toHex)).toEqual(want)
+    }
+    expect(want).toHaveLength(3)
   })
 
   it("hasLongTopic adds up subscription topics, in commands and in the 3.0 message form", () => {

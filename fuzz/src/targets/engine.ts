@@ -23,13 +23,13 @@ import { deriveSeed, Rng } from "../prng.js"
 import { check, type FuzzInput, isTypedError, type Target } from "../target.js"
 import {
   body,
+  CommandReader,
   hasLargeReadyValue,
   hasLongMultipart,
   type SessionExpectation,
   SOCKET_PEERS,
   SOCKET_TYPES,
   type SocketTypeName,
-  scanFrames,
   session,
   sessionBudget,
 } from "../wire.js"
@@ -93,6 +93,8 @@ class ScriptedConnection implements Connection {
   private full = false
   /** The first {@link WATCH_CHUNKS} chunks taken, by reference, with their offset in `copy`. */
   private readonly watched: { readonly chunk: Uint8Array; readonly at: number }[] = []
+  /** Every command the engine wrote, read as the output is taken (all of it, not only the copy). */
+  readonly commands = new CommandReader()
 
   constructor(budget: number) {
     this.budget = budget
@@ -111,6 +113,7 @@ class ScriptedConnection implements Connection {
       offered += c.length
       const room = Math.min(c.length, this.budget - written)
       if (room <= 0) continue
+      this.commands.push(c.subarray(0, room))
       // Once a chunk does not fit, copying stops: the copy stays one contiguous prefix of the output.
       if (this.kept + room > KEEP_OUTPUT) this.full = true
       if (!this.full) {
@@ -293,12 +296,11 @@ function interleave(
   connection.deliverClose()
 }
 
-/** PONG contexts in the engine's output after its greeting and READY. */
-function pongsIn(output: Uint8Array): Uint8Array[] {
+/** PONG contexts among the commands the engine wrote. */
+function pongsIn(commands: readonly Uint8Array[]): Uint8Array[] {
   const out: Uint8Array[] = []
-  for (const f of scanFrames(output, 64)) {
-    if ((f.flags & 0x04) === 0 || f.body[0] !== 4) continue
-    if (String.fromCharCode(...f.body.subarray(1, 5)) === "PONG") out.push(f.body.subarray(5))
+  for (const body of commands) {
+    if (body[0] === 4 && String.fromCharCode(...body.subarray(1, 5)) === "PONG") out.push(body.subarray(5))
   }
   return out
 }
@@ -430,7 +432,7 @@ const target: Target = {
           "the engine's greeting is not ZMTP 3.1 NULL",
         )
       }
-      if (expect !== undefined) checkValidSession(expect, watcher, connection, output)
+      if (expect !== undefined) checkValidSession(expect, watcher, connection)
     } finally {
       restore()
     }
@@ -447,7 +449,6 @@ function checkValidSession(
   expect: SessionExpectation,
   watcher: Watcher,
   connection: ScriptedConnection,
-  output: Uint8Array,
 ): void {
   const code = (watcher.closeError as { code?: string } | undefined)?.code
   check(code === expect.failure, `a valid session ended with ${code}, expected ${expect.failure}`)
@@ -459,7 +460,7 @@ function checkValidSession(
     `a valid session delivered ${watcher.delivered} messages, not its ${expect.messages.length}, or other octets`,
   )
   if (expect.failure === undefined) {
-    const pongs = pongsIn(output)
+    const pongs = pongsIn(connection.commands.commands)
     check(
       pongs.length === expect.pongs.length && pongs.every((p, i) => equalBytes(p, expect.pongs[i]!)),
       `${pongs.length} PONGs for ${expect.pongs.length} PINGs`,
