@@ -11,6 +11,8 @@ export const KNOWN_CLASSES = {
     "a PUB or XPUB fed subscriptions (SUBSCRIBE / CANCEL, or \\x01 / \\x00 messages) whose topics add up to over 1 KiB",
   "huge-property": "READY metadata with a property value over 1 KiB",
   "long-multipart": "a multipart message (a run of MORE frames) of over 1 000 frames",
+  "ping-backlog":
+    "an engine with a heartbeat interval under 1/100 of its heartbeat timeout, over a connection that takes a limited budget",
 } as const
 
 export type KnownClass = keyof typeof KNOWN_CLASSES

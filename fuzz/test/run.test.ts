@@ -11,10 +11,12 @@ const SEED = 20_261_203
 const SECONDS = 20
 
 /**
- * Input classes of bugs that are open on this branch (see the README, "Known input classes"):
- * each would fail every run until it is fixed. Remove a class here when its fix lands.
+ * Input classes of bugs that are open on this branch (see the README, "Known input classes").
+ * deep-topic fails this run within its first inputs; the others are rarer, but how far a timed
+ * run gets depends on the machine, so each would make the test fail on some machines and not
+ * others. Remove a class here when its fix lands.
  */
-const OPEN: KnownClass[] = ["deep-topic", "huge-property", "long-multipart"]
+const OPEN: KnownClass[] = ["deep-topic", "huge-property", "long-multipart", "ping-backlog"]
 
 /** Inputs the run must reach: far below what one loaded core does in 20 s, far above a stalled run. */
 const MIN_INPUTS = 20_000

@@ -325,6 +325,14 @@ const target: Target = {
   measureOneIn: 2,
   isKnown(input, known) {
     if (known.has("long-multipart") && hasLongMultipart(input.data, 64, 1000)) return true
+    if (known.has("ping-backlog") && input.expect === undefined) {
+      // The engine queues a PING every interval while the connection takes nothing, until the
+      // timeout: thousands of them when the interval is a hundredth of the timeout or less.
+      const c = engineConfig(input.seed, false)
+      const interval = c.options.heartbeatInterval ?? 0
+      const timeout = c.options.heartbeatTimeout || interval
+      if (interval > 0 && timeout / interval > 100 && c.budget !== Number.POSITIVE_INFINITY) return true
+    }
     return known.has("huge-property") && hasLargeReadyValue(input.data, 1024)
   },
   run(input, context) {
