@@ -720,8 +720,9 @@ export function hasLongMultipart(bytes: Uint8Array, from: number, limit: number)
  * space. Stops at the first impossible size.
  */
 export class CommandReader {
-  /** Command bodies seen so far. */
+  /** The command bodies kept so far: those `keep` accepted. */
   readonly commands: Uint8Array[] = []
+  private readonly keep: (name: string) => boolean
   private skip = 64
   private readonly header = new Uint8Array(9)
   private have = 0
@@ -729,6 +730,16 @@ export class CommandReader {
   private filled = 0
   private discard = 0
   private broken = false
+
+  /** `keep` decides, by command name, which bodies are kept (all by default). */
+  constructor(keep: (name: string) => boolean = () => true) {
+    this.keep = keep
+  }
+
+  private found(body: Uint8Array): void {
+    const c = splitCommand(body)
+    if (c === undefined || this.keep(c.name)) this.commands.push(body)
+  }
 
   push(chunk: Uint8Array): void {
     let pos = 0
@@ -747,7 +758,7 @@ export class CommandReader {
         this.filled += n
         pos += n
         if (this.filled === this.body.length) {
-          this.commands.push(this.body)
+          this.found(this.body)
           this.body = undefined
         }
       } else {
@@ -764,7 +775,7 @@ export class CommandReader {
           return
         }
         if ((h[0]! & Flag.COMMAND) === 0) this.discard = size
-        else if (size === 0) this.commands.push(new Uint8Array(0))
+        else if (size === 0) this.found(new Uint8Array(0))
         else {
           this.body = new Uint8Array(size)
           this.filled = 0
