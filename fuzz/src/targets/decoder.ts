@@ -50,14 +50,20 @@ interface Outcome {
   readonly idle: boolean
 }
 
-/** An allocator that refuses huge bodies and checks that no size above the limit is ever asked for. */
-function allocator(maxSize: number): (size: number) => Uint8Array {
-  return (size) => {
-    check(Number.isSafeInteger(size) && size >= 0, `allocate(${size}): not a size`)
-    check(maxSize < 0 || size <= maxSize, `allocate(${size}) with maxMessageSize ${maxSize}`)
+/**
+ * An allocator that refuses huge bodies and notes any size it should never have been asked for
+ * (above `maxMessageSize`, or not a size). The note is checked after the decode: a check thrown
+ * from here would be taken by the decoder for an allocation failure.
+ */
+function allocator(maxSize: number): { allocate: (size: number) => Uint8Array; wrong: string[] } {
+  const wrong: string[] = []
+  const allocate = (size: number): Uint8Array => {
+    if (!(Number.isSafeInteger(size) && size >= 0)) wrong.push(`allocate(${size}): not a size`)
+    else if (maxSize >= 0 && size > maxSize) wrong.push(`allocate(${size}) with maxMessageSize ${maxSize}`)
     if (size > ALLOCATION_LIMIT) throw new RangeError("allocation refused by the fuzz allocator")
     return new Uint8Array(size)
   }
+  return { allocate, wrong }
 }
 
 /** Decodes `chunks`; `stall(i)` says whether the sink refuses its i-th event. */
@@ -85,9 +91,10 @@ function decode(
     },
     onCommand: (body) => take(2, [body]),
   }
+  const fuzzAllocator = allocator(maxSize)
   const decoder = new Decoder(sink, {
     maxMessageSize: maxSize,
-    ...(defaultAllocator ? {} : { allocate: allocator(maxSize) }),
+    ...(defaultAllocator ? {} : { allocate: fuzzAllocator.allocate }),
   })
   let failure = ""
   outer: for (const piece of pieces) {
@@ -116,6 +123,7 @@ function decode(
       `after ${failure}, write() gave ${again.ok ? "no error" : again.code}`,
     )
   }
+  check(fuzzAllocator.wrong.length === 0, () => fuzzAllocator.wrong[0]!)
   // Everything is in: what the decoder holds now (a half-read frame or message) is at its largest.
   checkpoint?.()
   const end = expectTyped(() => decoder.end())

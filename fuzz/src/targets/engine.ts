@@ -20,7 +20,7 @@ import { chunks } from "../chunks.js"
 import { FakeClock } from "../clock.js"
 import { mutate } from "../mutate.js"
 import { deriveSeed, Rng } from "../prng.js"
-import { check, type FuzzInput, isTypedError, type Target } from "../target.js"
+import { ContractViolation, check, type FuzzInput, isTypedError, type Target } from "../target.js"
 import {
   body,
   CommandReader,
@@ -196,7 +196,12 @@ class ScriptedConnection implements Connection {
   }
 }
 
-/** Records the engine's calls and checks each against the contract. */
+/**
+ * Records the engine's calls and checks each against the contract. A broken check is recorded,
+ * not thrown: thrown from inside a callback it would land in the engine's own error handling
+ * (which turns a handler's exception into a failure of the connection) and hide. The script
+ * calls `verify()` after every step.
+ */
 class Watcher {
   ready = false
   peer: PeerInfo | undefined
@@ -213,6 +218,19 @@ class Watcher {
   private readonly local: SocketTypeName
   private readonly stall: () => boolean
 
+  /** The first check the engine broke inside a callback. */
+  private violation: ContractViolation | undefined
+
+  private expect(condition: unknown, message: string | (() => string)): void {
+    if (condition || this.violation !== undefined) return
+    this.violation = new ContractViolation(typeof message === "string" ? message : message())
+  }
+
+  /** Throws the first check a callback broke. */
+  verify(): void {
+    if (this.violation !== undefined) throw this.violation
+  }
+
   constructor(connection: ScriptedConnection, local: SocketTypeName, stall: () => boolean) {
     this.connection = connection
     this.local = local
@@ -220,11 +238,11 @@ class Watcher {
   }
 
   onReady(peer: PeerInfo): void {
-    check(this.closes === 0, "onReady after onClose")
-    check(!this.ready, "onReady twice")
-    check(!this.connection.destroyed, "onReady after the connection was destroyed")
-    check(!this.stopped, "onReady after the application closed the engine")
-    check(
+    this.expect(this.closes === 0, "onReady after onClose")
+    this.expect(!this.ready, "onReady twice")
+    this.expect(!this.connection.destroyed, "onReady after the connection was destroyed")
+    this.expect(!this.stopped, "onReady after the application closed the engine")
+    this.expect(
       (SOCKET_PEERS[this.local] as readonly string[]).includes(peer.socketType),
       `onReady for a ${this.local} with a ${peer.socketType} peer`,
     )
@@ -233,12 +251,12 @@ class Watcher {
   }
 
   onMessage(frames: Uint8Array[]): boolean {
-    check(this.closes === 0, "onMessage after onClose")
-    check(this.ready, "onMessage before onReady")
-    check(!this.connection.destroyed, "onMessage after the connection was destroyed")
-    check(!this.stopped, "onMessage after the application closed the engine")
-    check(this.accepting, "onMessage while input was refused")
-    check(frames.length > 0, "a message without frames")
+    this.expect(this.closes === 0, "onMessage after onClose")
+    this.expect(this.ready, "onMessage before onReady")
+    this.expect(!this.connection.destroyed, "onMessage after the connection was destroyed")
+    this.expect(!this.stopped, "onMessage after the application closed the engine")
+    this.expect(this.accepting, "onMessage while input was refused")
+    this.expect(frames.length > 0, "a message without frames")
     this.delivered++
     hashMessage(this.digest, frames)
     if (this.stall()) this.accepting = false
@@ -246,22 +264,25 @@ class Watcher {
   }
 
   onWritable(): void {
-    check(this.closes === 0, "onWritable after onClose")
+    this.expect(this.closes === 0, "onWritable after onClose")
   }
 
   onClose(error: unknown, wasReady: boolean): void {
-    check(this.closes === 0, "onClose called twice")
+    this.expect(this.closes === 0, "onClose called twice")
     this.closes++
     this.closeError = error
     this.closeWasReady = wasReady
-    check(
+    this.expect(
       wasReady === this.ready,
       `onClose says wasReady ${wasReady}, onReady was ${this.ready ? "" : "not "}called`,
     )
-    check(error === undefined || isTypedError(error), () => `onClose with an untyped error: ${String(error)}`)
+    this.expect(
+      error === undefined || isTypedError(error),
+      () => `onClose with an untyped error: ${String(error)}`,
+    )
     const cause = this.connection.destroyError
     if (cause !== undefined)
-      check(error === cause, "onClose error is not the one the connection was destroyed with")
+      this.expect(error === cause, "onClose error is not the one the connection was destroyed with")
   }
 }
 
@@ -374,8 +395,10 @@ const target: Target = {
       for (const piece of chunks(rng, input.data)) {
         interleave(rng, engine, connection, watcher, clock, tasks, valid)
         unpause()
+        watcher.verify()
         if (connection.ended) break
         handlers.onData(piece)
+        watcher.verify()
       }
       unpause()
       // Everything is in and nothing is closed yet: what the engine holds now is at its largest.
@@ -434,6 +457,7 @@ const target: Target = {
       check(engine.closed, "the engine does not say closed after onClose")
       runTasks()
       clock.advance(10_000_000)
+      watcher.verify()
       check(clock.pending === 0, `${clock.pending} timers outlived the connection`)
       check(connection.untouched(), "octets the transport took were changed afterwards")
       const output = connection.output()
