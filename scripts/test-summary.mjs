@@ -14,7 +14,7 @@ for (const group of ["packages", "apps"]) {
   const dir = join(root, group)
   if (existsSync(dir)) for (const name of readdirSync(dir)) packageDirs.push(join(dir, name))
 }
-packageDirs.push(join(root, "interop"))
+packageDirs.push(join(root, "interop"), join(root, "fuzz"))
 for (const pkgDir of packageDirs) {
   const manifest = join(pkgDir, "package.json")
   if (!existsSync(manifest)) continue
