@@ -6,6 +6,8 @@
  * Every generated stream records where its length and flags fields sit (`Field`), so that the
  * mutators can rewrite exactly those fields to boundary values, which is where parsers break.
  */
+import { DEFAULT_MAX_PROPERTIES } from "@zl/codec"
+import { MAX_ROUTING_ID } from "@zl/engine"
 import { latin1 } from "./bytes.js"
 import type { Rng } from "./prng.js"
 
@@ -559,6 +561,16 @@ export function session(rng: Rng, options: SessionOptions): Piece & { expect: Se
         shadow: false,
       })
   b.push(frame(Flag.COMMAND, commandBody("READY", metadata(props)), rng.chance(0.05)))
+  // What a READY may carry (docs/limits.md): at most 64 properties, an Identity of 255 octets.
+  // Past either, the session ends there.
+  const identity = props.find((p) => String.fromCharCode(...p.name) === "Identity")
+  const refused =
+    props.length > DEFAULT_MAX_PROPERTIES
+      ? "ZMTP_ERR_METADATA_LIMIT"
+      : identity !== undefined && identity.value.length > MAX_ROUTING_ID
+        ? "ZMTP_ERR_BAD_ROUTING_ID"
+        : undefined
+  if (refused !== undefined) return { ...b.build(), expect: { messages: [], pongs: [], failure: refused } }
   const messages: Uint8Array[][] = []
   const pongs: Uint8Array[] = []
   const topics: Uint8Array[] = []
@@ -591,10 +603,11 @@ export function session(rng: Rng, options: SessionOptions): Piece & { expect: Se
         m[0] = name === "SUBSCRIBE" ? 1 : 0
         m.set(data, 1)
         messages.push([m])
-      } else if (name === "ERROR" || name === "READY") {
-        failure = name === "ERROR" ? "ZMTP_ERR_PEER_ERROR" : "ZMTP_ERR_UNEXPECTED_COMMAND"
+      } else if (name === "READY") {
+        failure = "ZMTP_ERR_UNEXPECTED_COMMAND"
         break
       }
+      // An ERROR after the handshake is ignored, as libzmq ignores it.
     } else if (minor === 0 && rng.chance(0.3)) {
       // A ZMTP 3.0 peer subscribes with a message: `\x01topic` or `\x00topic`.
       const topic = body(rng, topicSize(rng, room - 20))

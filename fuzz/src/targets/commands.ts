@@ -8,6 +8,7 @@
  * input, not copies; and whatever parses with valid names must encode back to the same octets.
  */
 import {
+  DEFAULT_MAX_PROPERTIES,
   encodeCommand,
   encodeMetadata,
   parseCommand,
@@ -35,17 +36,21 @@ function isViewOf(part: Uint8Array, whole: Uint8Array, offset: number): boolean 
 /** RFC 37 metadata, read independently: entries in order (a repeated name keeps its first place, last value). */
 export function modelMetadata(
   data: Uint8Array,
-): { ok: true; entries: [string, number, number][] } | { ok: false } {
+): { ok: true; entries: [string, number, number][] } | { ok: false; code: string } {
   const entries = new Map<string, [number, number]>()
   let pos = 0
+  let count = 0
+  const malformed = { ok: false, code: "ZMTP_ERR_MALFORMED_METADATA" } as const
   while (pos < data.length) {
+    // docs/limits.md: a property past the 64th is refused before it is read.
+    if (++count > DEFAULT_MAX_PROPERTIES) return { ok: false, code: "ZMTP_ERR_METADATA_LIMIT" }
     const nameLength = data[pos]!
-    if (nameLength === 0 || pos + 1 + nameLength + 4 > data.length) return { ok: false }
+    if (nameLength === 0 || pos + 1 + nameLength + 4 > data.length) return malformed
     const name = latin1Text(data, pos + 1, pos + 1 + nameLength)
     pos += 1 + nameLength
     const size = ((data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!) >>> 0
     pos += 4
-    if (size > data.length - pos) return { ok: false }
+    if (size > data.length - pos) return malformed
     entries.set(name, [pos, size])
     pos += size
   }
@@ -59,8 +64,8 @@ function checkMetadata(data: Uint8Array, checkpoint: () => void): void {
   checkpoint()
   if (!model.ok) {
     check(
-      !r.ok && r.code === "ZMTP_ERR_MALFORMED_METADATA",
-      `malformed metadata gave ${r.ok ? "a result" : r.code}`,
+      !r.ok && r.code === model.code,
+      `metadata the model refuses (${model.code}) gave ${r.ok ? "a result" : r.code}`,
     )
     return
   }

@@ -402,7 +402,8 @@ const target: Target = {
       }
       unpause()
       // Everything is in and nothing is closed yet: what the engine holds now is at its largest.
-      context.checkpoint()
+      // Only maxMessageSize bounds an incomplete message (docs/limits.md): without it, no measure.
+      if ((config.options.maxMessageSize ?? -1) >= 0) context.checkpoint()
       if (valid) {
         // Everything the engine wrote is taken before the end, so that its PONGs can be counted.
         runTasks()
@@ -496,10 +497,17 @@ function checkValidSession(
     `a valid session delivered ${watcher.delivered} messages, not its ${expect.messages.length}, or other octets`,
   )
   if (expect.failure === undefined) {
+    // At most one PONG waits for the transport (docs/limits.md): a PING that comes while one does
+    // gets none. So the PONGs answer a subsequence of the PINGs, in order, and the first PING always.
     const pongs = pongsIn(connection.commands?.commands ?? [])
+    let next = 0
+    for (const pong of pongs) {
+      while (next < expect.pongs.length && !equalBytes(pong, expect.pongs[next]!)) next++
+      next++
+    }
     check(
-      pongs.length === expect.pongs.length && pongs.every((p, i) => equalBytes(p, expect.pongs[i]!)),
-      `${pongs.length} PONGs for ${expect.pongs.length} PINGs`,
+      next <= expect.pongs.length && (expect.pongs.length === 0) === (pongs.length === 0),
+      `${pongs.length} PONGs for ${expect.pongs.length} PINGs, not answering them in order`,
     )
   }
 }
