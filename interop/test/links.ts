@@ -484,7 +484,14 @@ export async function roundTrip(link: Link, message: Frames, what: string): Prom
  * relay and receiver running concurrently, each awaiting every send as an application would.
  * `make(seq)` builds message `seq`; `check(message, seq)` throws unless it is exactly that message.
  * Fails if the stream does not finish within `timeout` ms, naming how far it got.
+ *
+ * With a way back, the sender stays at most `IN_FLIGHT` messages ahead of what came back: a REP
+ * (libzmq's and zlink's) drops a reply its peer's pipe has no room for, so a returner that fell more
+ * than the high-water marks behind would see replies lost by design, not by a fault.
  */
+/** How far a stream's sender may run ahead of its returner: half the default high-water mark. */
+const IN_FLIGHT = 500
+
 export async function stream(
   link: Link,
   count: number,
@@ -495,6 +502,8 @@ export async function stream(
   const back = echo ? link.back : undefined
   let forwarded = 0
   let returned = 0
+  /** A sender waiting for the returner to catch up. */
+  const waiting: (() => void)[] = []
   const progress = () =>
     `${forwarded}/${count} messages arrived${back === undefined ? "" : `, ${returned}/${count} came back`}`
 
@@ -513,7 +522,12 @@ export async function stream(
       return
     }
     const sender = async () => {
-      for (let seq = 0; seq < count; seq += 1) await link.forward.send(make(seq))
+      for (let seq = 0; seq < count; seq += 1) {
+        while (back !== undefined && seq - returned >= IN_FLIGHT) {
+          await new Promise<void>((resolve) => waiting.push(resolve))
+        }
+        await link.forward.send(make(seq))
+      }
     }
     const relay = async () => {
       for (let seq = 0; seq < count; seq += 1) {
@@ -528,6 +542,7 @@ export async function stream(
       for (let seq = 0; seq < count; seq += 1) {
         check(await back.receive(), seq)
         returned += 1
+        for (const resume of waiting.splice(0)) resume()
       }
     }
     await Promise.all([sender(), relay(), returner()])
