@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import type { RssSample } from "../src/child/protocol.js"
 import type { CellResult, ImplResult } from "../src/runner/cell.js"
 import { cells, type Options, parseOptions, parseSize } from "../src/runner/options.js"
-import { targets } from "../src/runner/report.js"
+import { cellLabel, churnTable, cpuRatio, ratio, renderText, targets } from "../src/runner/report.js"
 import { type SoakResult, warmupEnd } from "../src/runner/soak.js"
 
 function options(argv: string[]): Options {
@@ -16,17 +16,18 @@ function options(argv: string[]): Options {
 }
 
 describe("options", () => {
-  it("runs the quick matrix with both implementations by default", () => {
+  it("runs the quick matrix and the four churn cells with both implementations by default", () => {
     const o = options([])
     expect(o.impls).toEqual(["zlink", "zeromq"])
     expect(o.matrix).toBe(true)
     expect(o.soakS).toBe(0)
-    expect(cells(o)).toHaveLength(64)
+    expect(cells(o)).toHaveLength(68)
+    expect(cells(o).filter((c) => c.mode === "churn")).toHaveLength(4)
   })
 
-  it("--full runs all 288 cells; with --soak it keeps both implementations in the matrix", () => {
+  it("--full runs all 288 cells and the churn cells; with --soak it keeps both implementations in the matrix", () => {
     const o = options(["--full", "--soak", "60"])
-    expect(cells(o)).toHaveLength(288)
+    expect(cells(o)).toHaveLength(288 + 4)
     expect(o.matrix).toBe(true)
     expect(o.impls).toEqual(["zlink", "zeromq"])
     expect(o.soakImpls).toEqual(["zlink"])
@@ -40,6 +41,57 @@ describe("options", () => {
     expect(o.matrix).toBe(false)
     expect(o.soakImpls).toEqual(["zlink", "zeromq"])
     expect(o.soakWarmupMaxS).toBe(0)
+  })
+
+  it("--patterns churn gives one tcp cell per variant and concurrency, whatever the sizes and modes", () => {
+    const o = options(["--patterns", "churn", "--sizes", "64,1k", "--modes", "latency"])
+    expect(cells(o)).toEqual([
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "handshake",
+        concurrency: 1,
+      },
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "handshake",
+        concurrency: 32,
+      },
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "connect",
+        concurrency: 1,
+      },
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "connect",
+        concurrency: 32,
+      },
+    ])
+    expect(cells(options(["--patterns", "churn", "--concurrency", "8"])).map((c) => c.concurrency)).toEqual([
+      8, 8,
+    ])
+    // Churn runs over tcp only: without tcp in the transports there is no churn cell.
+    expect(cells(options(["--patterns", "churn,pair", "--transports", "ipc"])).map((c) => c.pattern)).toEqual(
+      Array(6).fill("PAIR"),
+    )
+    expect(() => options(["--concurrency", "0"])).toThrow(/--concurrency/)
+    expect(() => options(["--concurrency", "1.5"])).toThrow(/--concurrency/)
   })
 
   it("parses sizes with suffixes and refuses bad values", () => {
@@ -110,6 +162,63 @@ function soak(growth: Record<string, number>, capped = false): SoakResult {
     processes,
   }
 }
+
+function churn(variant: "handshake" | "connect", concurrency: number, zl: number, zq: number): CellResult {
+  return {
+    cell: {
+      pattern: "CHURN",
+      transport: "tcp",
+      size: 0,
+      mode: "churn",
+      layout: "2core",
+      variant,
+      concurrency,
+    },
+    results: [
+      result("zlink", {
+        connPerSec: zl,
+        serverCpuUsPerConn: 50,
+        clientCpuUsPerConn: 200,
+        rssMB: { server: 60 },
+      }),
+      result("zeromq", {
+        connPerSec: zq,
+        serverCpuUsPerConn: 100,
+        clientCpuUsPerConn: 210,
+        rssMB: { server: 55 },
+      }),
+    ],
+    seconds: 1,
+  }
+}
+
+describe("the churn rows", () => {
+  it("compare connections/s and the server's CPU per connection", () => {
+    const cell = churn("handshake", 32, 4500, 3000)
+    expect(ratio(cell)).toBe(1.5)
+    expect(cpuRatio(cell)).toBe(0.5)
+    expect(cellLabel(cell.cell)).toBe("CHURN tcp handshake x32")
+  })
+
+  it("have a table row per cell, FAILED where an implementation failed", () => {
+    const failed = churn("connect", 1, 4000, 2000)
+    failed.results[1] = { impl: "zeromq", status: "FAILED", reason: "x", reps: [], rssMB: {} }
+    const table = churnTable([churn("handshake", 1, 2000, 2500), failed, throughput("PAIR", "tcp", 64, 1, 1)])
+    expect(table.rows).toEqual([
+      ["tcp", "handshake", "1", "2.0 k", "2.5 k", "0.80x", "50.0", "100", "0.50x", "200/210", "60", "55"],
+      ["tcp", "connect", "1", "4.0 k", "FAILED", "-", "50.0", "FAILED", "-", "200/-", "60", "-"],
+    ])
+    expect(renderText(table)).toContain("zlink server cpu us/conn")
+  })
+
+  it("decide the churn target on the worst cell", () => {
+    const check = targets([churn("handshake", 1, 2000, 2500), churn("connect", 32, 5000, 4000)], []).find(
+      (t) => t.target.startsWith("7."),
+    )!
+    expect(check.status).toBe("missed")
+    expect(check.detail).toBe("1/2 cells meet it; worst: CHURN tcp handshake x1 at 0.80x")
+  })
+})
 
 describe("the target checks", () => {
   it("name the worst cell, and pass only when every cell passes", () => {
