@@ -11,8 +11,15 @@ import { ZlError } from "./errors.js"
 
 /** Tuning of the encoder. The defaults suit TCP; tests shrink them to reach every branch. */
 export interface EncoderOptions {
-  /** Size of each pooled batch buffer. Default 64 KiB. */
+  /** Size of each pooled batch buffer once the output has grown to it. Default 64 KiB. */
   slabSize?: number
+  /**
+   * Size of the first batch buffer; each later one is twice the last (or what the frame needs), up to
+   * `slabSize`. Default 512 octets: a greeting and a READY fit, so a connection that only shakes
+   * hands (a port scanner, a health check, a peer that goes at once) or sends little never holds a
+   * full slab, while a busy one reaches `slabSize` after a few buffers.
+   */
+  firstSlabSize?: number
   /**
    * Frames of at most this many octets are copied into the batch buffer, so that many small messages
    * leave in one write; larger bodies are handed out by reference and never copied. Default 8 KiB.
@@ -23,6 +30,7 @@ export interface EncoderOptions {
 }
 
 const TWO_POW_32 = 2 ** 32
+const DEFAULT_FIRST_SLAB_SIZE = 512
 
 function defaultAllocate(size: number): Uint8Array {
   return new Uint8Array(size)
@@ -69,7 +77,11 @@ export class Encoder {
     if (this.copyThreshold + LONG_HEADER_SIZE > this.slabSize) {
       throw new ZlError("EINVAL", "copyThreshold plus a frame header must fit in one slab")
     }
-    this.slab = this.allocate(this.slabSize)
+    const first = options.firstSlabSize ?? DEFAULT_FIRST_SLAB_SIZE
+    if (!Number.isInteger(first) || first < 1) {
+      throw new ZlError("EINVAL", `firstSlabSize must be a positive integer, got ${first}`)
+    }
+    this.slab = this.allocate(Math.min(first, this.slabSize))
   }
 
   /** Octets encoded and not yet reported written. */
@@ -88,7 +100,7 @@ export class Encoder {
   raw(bytes: Uint8Array): void {
     const size = bytes.length
     if (size <= this.copyThreshold) {
-      if (this.pos + size > this.slab.length) this.renew()
+      if (this.pos + size > this.slab.length) this.renew(size)
       this.slab.set(bytes, this.pos)
       this.pos += size
     } else {
@@ -111,7 +123,8 @@ export class Encoder {
     const long = size > MAX_SHORT_SIZE
     const header = long ? LONG_HEADER_SIZE : SHORT_HEADER_SIZE
     const inline = size <= this.copyThreshold
-    if (this.pos + header + (inline ? size : 0) > this.slab.length) this.renew()
+    const needed = header + (inline ? size : 0)
+    if (this.pos + needed > this.slab.length) this.renew(needed)
     const s = this.slab
     let p = this.pos
     if (long) {
@@ -190,9 +203,10 @@ export class Encoder {
     }
   }
 
-  private renew(): void {
+  /** A fresh batch buffer with room for at least `needed` octets (at most `slabSize`, which always has it). */
+  private renew(needed: number): void {
     this.seal()
-    this.slab = this.allocate(this.slabSize)
+    this.slab = this.allocate(Math.min(this.slabSize, Math.max(needed, this.slab.length * 2)))
     this.pos = 0
     this.sealed = 0
   }

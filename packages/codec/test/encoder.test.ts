@@ -92,8 +92,8 @@ describe("Encoder: zero copy", () => {
     expect(chunks[1]).toBe(above)
   })
 
-  it("coalesces many small messages into one chunk", () => {
-    const encoder = new Encoder()
+  it("coalesces many small messages into one chunk (a slab the size a busy connection's reach)", () => {
+    const encoder = new Encoder({ firstSlabSize: 64 * 1024 })
     const messages = Array.from({ length: 100 }, (_, i) => [ascii(`key-${i}`), pattern(i, i + 1)])
     for (const m of messages) encoder.message(m)
     const chunks = encoder.chunks()
@@ -183,6 +183,57 @@ describe("Encoder: zero copy", () => {
     encoder.message([pattern(40)])
     expect(sizes).toEqual([100, 100])
     expect(encoder.chunks()).toHaveLength(2)
+  })
+
+  it("starts with a 512-octet slab and doubles each new one up to slabSize", () => {
+    const sizes: number[] = []
+    const encoder = new Encoder({
+      allocate: (n) => {
+        sizes.push(n)
+        return new Uint8Array(n)
+      },
+    })
+    // A greeting and a READY: a connection that only shakes hands never allocates more.
+    encoder.raw(new Uint8Array(64))
+    encoder.command(encodeCommand("READY", new Uint8Array(60)))
+    expect(sizes).toEqual([512])
+    for (let i = 0; i < 2000; i++) encoder.message([pattern(100, i)])
+    expect(sizes).toEqual([512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 65536, 65536])
+    expect(size(encoder.chunks())).toBe(64 + 2 + 66 + 2000 * 102)
+  })
+
+  it("gives a frame that does not fit the next doubled slab a slab of its size", () => {
+    const sizes: number[] = []
+    const encoder = new Encoder({
+      slabSize: 1000,
+      copyThreshold: 500,
+      firstSlabSize: 16,
+      allocate: (n) => {
+        sizes.push(n)
+        return new Uint8Array(n)
+      },
+    })
+    encoder.message([pattern(400)])
+    encoder.message([pattern(10)])
+    // 400 octets take a LONG header: 409 octets needed.
+    expect(sizes).toEqual([16, 409, 818])
+    expect(toHex(concat(encoder.chunks()))).toBe(
+      toHex(concat([fromHex("020000000000000190"), pattern(400), fromHex("000a"), pattern(10)])),
+    )
+  })
+
+  it("uses slabSize when firstSlabSize is larger, and rejects a firstSlabSize that is not a positive integer (EINVAL)", () => {
+    const sizes: number[] = []
+    const allocate = (n: number) => {
+      sizes.push(n)
+      return new Uint8Array(n)
+    }
+    expect(
+      new Encoder({ slabSize: 100, copyThreshold: 40, firstSlabSize: 4096, allocate }).pendingBytes,
+    ).toBe(0)
+    expect(sizes).toEqual([100])
+    expect(codeOf(() => new Encoder({ firstSlabSize: 0 }))).toBe("EINVAL")
+    expect(codeOf(() => new Encoder({ firstSlabSize: 1.5 }))).toBe("EINVAL")
   })
 
   it("rejects a copyThreshold that does not fit in a slab with a LONG header (EINVAL)", () => {

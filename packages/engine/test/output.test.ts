@@ -110,7 +110,12 @@ describe("idle transport", () => {
 
   it("coalesces sends 2..N of a task and writes them in one writeSome when the scheduled callback runs", async () => {
     const s = scheduled()
-    const { left, right } = await connectedEngines(s.options, { socketType: "PULL" })
+    // A batch buffer of the size a busy connection's reach (the first ones are smaller: the batch
+    // would then span two of them, still in one writeSome).
+    const { left, right } = await connectedEngines(
+      { ...s.options, encoder: { firstSlabSize: 64 * 1024 } },
+      { socketType: "PULL" },
+    )
     expect(s.tasks).toHaveLength(0)
     const from = left.tap.writes.length
     const messages = Array.from({ length: 10 }, (_, i) => [pattern(10 + i * 20, i + 1)])
