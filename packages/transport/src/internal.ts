@@ -30,6 +30,7 @@ export interface StreamSocket {
   pause(): unknown
   resume(): unknown
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown
+  on(event: "end", listener: () => void): unknown
   on(event: "error", listener: (error: Error) => void): unknown
   on(event: "close", listener: () => void): unknown
 }
@@ -49,6 +50,12 @@ export interface StreamSocket {
  * `close()` ends the write side after the queue is flushed (a FIN), then reads and discards until the
  * peer's end, so that unread input never turns the close into a reset; `onClose()` follows the
  * socket's `'close'`. A peer that never ends keeps the connection half-closed until `destroy()`.
+ *
+ * The peer's end (delivered after all its data, so never while paused with data held) closes the
+ * socket at once when nothing waits to be written, as libzmq closes a connection whose peer has
+ * gone: one `close(2)` in the same turn of the event loop, where Node's own handling of the end
+ * would `shutdown(2)` first and close a turn later. With output still queued, Node's handling
+ * flushes it first.
  *
  * @example
  * ```ts
@@ -81,6 +88,9 @@ export class StreamSocketConnection implements Connection {
     // before start() is reported by start().
     socket.on("error", (error) => {
       this.socketError ??= TransportError.from(error)
+    })
+    socket.on("end", () => {
+      if (socket.writableLength === 0) socket.destroy()
     })
     socket.on("close", () => {
       this.socketClosed = true
