@@ -190,36 +190,55 @@ describe("tcp transport", () => {
 
   describe("socket options", () => {
     it("sets TCP_NODELAY on dialled and accepted connections", async () => {
-      const setNoDelay = vi.spyOn(Socket.prototype, "setNoDelay")
-      await pair()
-      const calls = setNoDelay.mock.calls.filter(([enabled]) => enabled === true)
-      expect(calls.length).toBeGreaterThanOrEqual(2)
-      const sockets = new Set(setNoDelay.mock.contexts)
-      expect(sockets.size).toBe(2)
+      const setNoDelay = vi.spyOn(await tcpHandlePrototype(), "setNoDelay")
+      const { client, server } = await pair()
+      expect(setNoDelay.mock.calls).toEqual([[true], [true]])
+      const handles = new Set(setNoDelay.mock.contexts)
+      expect(handles.size).toBe(2)
+      expect(server.peerAddress).toBe("127.0.0.1")
+      expect(client.peerAddress).toBe("127.0.0.1")
+    })
+
+    it("reads an accepted connection's peer address when it is asked for, once", async () => {
+      // getpeername() on the handle: what Node's remoteAddress calls, once per socket.
+      const getpeername = vi.spyOn(await tcpHandlePrototype(), "getpeername")
+      const { client, server } = await pair()
+      // The dialled side read it as it connected; the accepted side has not.
+      expect(getpeername).toHaveBeenCalledTimes(1)
+      expect(server.peerAddress).toBe("127.0.0.1")
+      expect(server.peerAddress).toBe("127.0.0.1")
+      expect(getpeername).toHaveBeenCalledTimes(2)
+      expect(client.peerAddress).toBe("127.0.0.1")
     })
 
     it("turns keepalive on with an idle time from the socket options", async () => {
-      const setKeepAlive = vi.spyOn(Socket.prototype, "setKeepAlive")
+      const setKeepAlive = vi.spyOn(await tcpHandlePrototype(), "setKeepAlive")
       await pair("127.0.0.1:*", transport(), { tcpKeepalive: 1, tcpKeepaliveIdle: 30 })
+      // Seconds, at the handle.
       expect(setKeepAlive.mock.calls).toEqual([
-        [true, 30_000],
-        [true, 30_000],
+        [true, 30],
+        [true, 30],
       ])
+      expect(new Set(setKeepAlive.mock.contexts).size).toBe(2)
     })
 
     it("turns keepalive on or off from the factory options, and leaves the system default at -1", async () => {
-      const setKeepAlive = vi.spyOn(Socket.prototype, "setKeepAlive")
+      const setKeepAlive = vi.spyOn(await tcpHandlePrototype(), "setKeepAlive")
       await pair("127.0.0.1:*", transport({ tcpKeepalive: 1 }))
       expect(setKeepAlive.mock.calls).toEqual([
         [true, 0],
         [true, 0],
       ])
       setKeepAlive.mockClear()
+      // Off is Node's default on its handles, so turning it off is a call on the Socket only.
+      const setSocketKeepAlive = vi.spyOn(Socket.prototype, "setKeepAlive")
       await pair("127.0.0.1:*", transport({ tcpKeepalive: 0 }))
-      expect(setKeepAlive.mock.calls).toEqual([[false], [false]])
-      setKeepAlive.mockClear()
+      expect(setSocketKeepAlive.mock.calls).toEqual([[false], [false]])
+      expect(new Set(setSocketKeepAlive.mock.contexts).size).toBe(2)
+      setSocketKeepAlive.mockClear()
       await pair("127.0.0.1:*", transport({ tcpKeepalive: 1 }), { tcpKeepalive: -1 })
       expect(setKeepAlive).not.toHaveBeenCalled()
+      expect(setSocketKeepAlive).not.toHaveBeenCalled()
     })
 
     it.each([
