@@ -2,11 +2,26 @@
  * The runner's own logic, without running a benchmark: option parsing and the matrix it gives, the
  * soak's warm-up rule, and the target checks the report prints.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { RssSample } from "../src/child/protocol.js"
 import type { CellResult, ImplResult } from "../src/runner/cell.js"
+import { writeDocs } from "../src/runner/docs.js"
+import { htmlReport } from "../src/runner/html.js"
 import { cells, type Options, parseOptions, parseSize } from "../src/runner/options.js"
-import { cellLabel, churnTable, cpuRatio, ratio, renderText, targets } from "../src/runner/report.js"
+import {
+  cellLabel,
+  churnTable,
+  cpuRatio,
+  jsonRecords,
+  markdownReport,
+  type RunMeta,
+  ratio,
+  renderText,
+  targets,
+} from "../src/runner/report.js"
 import { type SoakResult, warmupEnd } from "../src/runner/soak.js"
 
 function options(argv: string[]): Options {
@@ -209,6 +224,44 @@ describe("the churn rows", () => {
       ["tcp", "connect", "1", "4.0 k", "FAILED", "-", "50.0", "FAILED", "-", "200/-", "60", "-"],
     ])
     expect(renderText(table)).toContain("zlink server cpu us/conn")
+  })
+
+  it("are in the JSON lines, the Markdown, the HTML and the docs page with its chart", () => {
+    const meta: RunMeta = {
+      id: "test-run",
+      started: "2026-01-01T00:00:00.000Z",
+      command: "pnpm bench --patterns churn",
+      host: { cpu: "cpu", cores: 2, memoryGB: 4, kernel: "6", node: "v20", loadAverage: [0, 0, 0] },
+      versions: {},
+      pinned: true,
+      options: { reps: 3, durationMs: 150, timeoutMs: 60_000 },
+    }
+    const run = [churn("handshake", 1, 2000, 2500), churn("connect", 32, 5000, 4000)]
+    expect(jsonRecords(meta, run[1]!)[0]).toMatchObject({
+      kind: "cell",
+      pattern: "CHURN",
+      mode: "churn",
+      variant: "connect",
+      concurrency: 32,
+      impl: "zlink",
+      connPerSec: 5000,
+      ratio: 1.25,
+      cpuRatio: 0.5,
+    })
+    const title = churnTable(run).title
+    expect(markdownReport(meta, run, [])).toContain(`**${title}**`)
+    const html = htmlReport(meta, run, [])
+    expect(html).toContain("CHURN tcp: connections opened and closed against a ROUTER")
+    expect(html).toContain(title)
+    const dir = mkdtempSync(join(tmpdir(), "zlb-docs-"))
+    try {
+      const page = readFileSync(writeDocs(dir, meta, run, [], undefined), "utf8")
+      expect(page).toContain("![CHURN tcp: connections/s](benchmarks/churn-tcp-churn.svg)")
+      expect(page).toContain(`**${title}**`)
+      expect(existsSync(join(dir, "benchmarks", "churn-tcp-churn.svg"))).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("decide the churn target on the worst cell", () => {
