@@ -134,4 +134,20 @@ describe("the churn client against a ROUTER in this process", () => {
     expect(run.seconds).toBeGreaterThanOrEqual(0.1)
     expect(run.seconds).toBeLessThan(5)
   })
+
+  it("goes on past the deadline until minConnections have been opened", async () => {
+    const server = new ChurnServer(zlink as never, { monitor: true })
+    const endpoint = await server.serve()
+    const run = await runChurn({
+      endpoint,
+      variant: "connect",
+      concurrency: 4,
+      durationMs: 0,
+      minConnections: 50,
+      echo: false,
+    })
+    // Four lanes each start one more only while fewer than 50 were started: exactly 50.
+    expect(run.connections).toBe(50)
+    expect(await server.stop({ accepts: 50, handshakes: 0 })).toMatchObject({ accepts: 50, handshakes: 0 })
+  })
 })

@@ -199,7 +199,11 @@ export async function runChurn(spec: ChurnSpec): Promise<ChurnClientResult> {
   const cpuStart = process.cpuUsage()
   const start = performance.now()
   const deadline = start + spec.durationMs
-  const more = () => (fixed ? churnProgress.started < spec.count! : performance.now() < deadline)
+  const least = spec.minConnections ?? 0
+  const more = () =>
+    fixed
+      ? churnProgress.started < spec.count!
+      : churnProgress.started < least || performance.now() < deadline
   let echoed = false
   const lane = async (first: boolean) => {
     let echo = first && spec.echo && handshake

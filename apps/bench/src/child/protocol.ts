@@ -118,6 +118,8 @@ export interface ChurnSpec {
   /** Exact number of connections; when absent, `durationMs` decides when to stop opening new ones. */
   count?: number
   durationMs: number
+  /** Without `count`: at least this many connections, however long they take (the warm-up's JIT tiering). */
+  minConnections?: number
   /** The first connection sends one message after the handshake and checks that it comes back. */
   echo: boolean
 }

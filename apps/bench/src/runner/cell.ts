@@ -244,6 +244,11 @@ async function latencyOnce(state: ImplState, spec: TransferSpec): Promise<Latenc
 
 /** Connections of the verification pass of a churn cell, each counted in the server's monitor events. */
 export const CHURN_VERIFY_CONNECTIONS = 200
+/**
+ * Connections of a churn warm-up, at least (see the warm-up step): a fresh zlink server keeps getting
+ * faster for its first few thousand connections, as V8 tiers up its accept and handshake paths.
+ */
+export const CHURN_WARMUP_CONNECTIONS = 4000
 
 /**
  * One churn repetition: a fresh ROUTER, the client's connections, then the server's own account.
@@ -253,7 +258,7 @@ export const CHURN_VERIFY_CONNECTIONS = 200
 async function churnOnce(
   cell: Cell,
   state: ImplState,
-  run: { verify: boolean; count?: number; durationMs: number },
+  run: { verify: boolean; count?: number; durationMs: number; minConnections?: number },
 ): Promise<ChurnRep> {
   const { server, client } = state.roles
   const b = state.budget
@@ -266,6 +271,7 @@ async function churnOnce(
       concurrency: cell.concurrency!,
       durationMs: run.durationMs,
       echo: run.verify,
+      ...(run.minConnections === undefined ? {} : { minConnections: run.minConnections }),
       ...(run.count === undefined ? {} : { count: run.count }),
     }),
     "opening and closing connections",
@@ -431,7 +437,15 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       try {
         if (cell.mode === "throughput") await throughputOnce(cell, state, warmup)
         else if (cell.mode === "churn") {
-          await churnOnce(cell, state, { verify: false, durationMs: options.warmupMs })
+          // Like the latency warm-up, a minimum of connections: in a run of 1 s repetitions the
+          // handshake x1 cell's first repetitions after a 1 s warm-up still cost zlink's server twice
+          // the CPU per connection of the later ones (V8 still tiering up); from about 3,000
+          // connections on they are steady. libzmq has no such start.
+          await churnOnce(cell, state, {
+            verify: false,
+            durationMs: options.warmupMs,
+            minConnections: CHURN_WARMUP_CONNECTIONS,
+          })
         } else {
           // Two runs, each with a minimum of round trips. V8 keeps tiering up the hot paths for the
           // first few thousand, and with both processes on one core its compiler threads preempt
