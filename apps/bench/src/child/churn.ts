@@ -205,11 +205,20 @@ export async function runChurn(spec: ChurnSpec): Promise<ChurnClientResult> {
       ? churnProgress.started < spec.count!
       : churnProgress.started < least || performance.now() < deadline
   let echoed = false
+  let times = new Float64Array(4096)
+  let timed = 0
   const lane = async (first: boolean) => {
     let echo = first && spec.echo && handshake
     while (more()) {
       churnProgress.started++
+      const t = performance.now()
       await cycle(host, port, handshake, echo)
+      if (timed === times.length) {
+        const grown = new Float64Array(times.length * 2)
+        grown.set(times)
+        times = grown
+      }
+      times[timed++] = performance.now() - t
       if (echo) echoed = true
       echo = false
       churnProgress.done++
@@ -223,7 +232,17 @@ export async function runChurn(spec: ChurnSpec): Promise<ChurnClientResult> {
     clearInterval(timer)
   }
   const seconds = (performance.now() - start) / 1000
-  return { connections: churnProgress.done, seconds, cpu: cpuSince(cpuStart), echoed }
+  const sorted = times.subarray(0, timed).sort()
+  const at = (p: number) =>
+    timed === 0 ? 0 : sorted[Math.min(timed - 1, Math.floor(p * (timed - 1)))]! * 1000
+  return {
+    connections: churnProgress.done,
+    seconds,
+    cpu: cpuSince(cpuStart),
+    p50Us: at(0.5),
+    p99Us: at(0.99),
+    echoed,
+  }
 }
 
 /** What the process holds, by kind (`TCPSocketWrap`, `Timeout`, ...). */

@@ -130,6 +130,9 @@ export interface ChurnClientResult {
   /** From the first connect to the close of the last connection. */
   seconds: number
   cpu: CpuTime
+  /** Median and 99th percentile of one connection's time, connect to both sides closed, microseconds. */
+  p50Us: number
+  p99Us: number
   /** The echo connection got its message back (only when asked). */
   echoed: boolean
 }

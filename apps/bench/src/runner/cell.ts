@@ -74,6 +74,9 @@ export interface ChurnRep {
   /** CPU microseconds per connection of the server (the implementation measured) and of the client. */
   serverCpuUsPerConn: number
   clientCpuUsPerConn: number
+  /** One connection's time at the client, connect to both sides closed: median and 99th percentile, us. */
+  p50Us: number
+  p99Us: number
 }
 
 export interface ImplResult {
@@ -299,6 +302,8 @@ async function churnOnce(
     connPerSec: n / result.seconds,
     serverCpuUsPerConn: cpuUs(stop.cpu) / n,
     clientCpuUsPerConn: cpuUs(result.cpu) / n,
+    p50Us: result.p50Us,
+    p99Us: result.p99Us,
   }
 }
 
@@ -359,6 +364,8 @@ function summarize(cell: Cell, state: ImplState, rss: Record<string, number>): I
       serverCpuUsPerConn: median(reps.map((r) => r.serverCpuUsPerConn)),
       clientCpuUsPerConn: median(reps.map((r) => r.clientCpuUsPerConn)),
       connections: median(reps.map((r) => r.connections)),
+      p50Us: median(reps.map((r) => r.p50Us)),
+      p99Us: median(reps.map((r) => r.p99Us)),
     }
   }
   if (cell.mode === "throughput") {
