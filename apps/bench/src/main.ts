@@ -270,6 +270,8 @@ function rebuild(file: string, outDir: string, quiet: boolean, docsDir: string |
         size: r.size,
         mode: r.mode,
         layout: r.layout,
+        ...(r.variant === undefined ? {} : { variant: r.variant }),
+        ...(r.concurrency === undefined ? {} : { concurrency: r.concurrency }),
       }
       const key = JSON.stringify(cell)
       if (!cells.has(key)) cells.set(key, { cell, results: [], seconds: r.cellSeconds })
@@ -282,6 +284,8 @@ function rebuild(file: string, outDir: string, quiet: boolean, docsDir: string |
         "size",
         "mode",
         "layout",
+        "variant",
+        "concurrency",
         "ratio",
         "cpuRatio",
       ]) {

@@ -2,11 +2,26 @@
  * The runner's own logic, without running a benchmark: option parsing and the matrix it gives, the
  * soak's warm-up rule, and the target checks the report prints.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { RssSample } from "../src/child/protocol.js"
 import type { CellResult, ImplResult } from "../src/runner/cell.js"
+import { writeDocs } from "../src/runner/docs.js"
+import { htmlReport } from "../src/runner/html.js"
 import { cells, type Options, parseOptions, parseSize } from "../src/runner/options.js"
-import { targets } from "../src/runner/report.js"
+import {
+  cellLabel,
+  churnTable,
+  cpuRatio,
+  jsonRecords,
+  markdownReport,
+  type RunMeta,
+  ratio,
+  renderText,
+  targets,
+} from "../src/runner/report.js"
 import { type SoakResult, warmupEnd } from "../src/runner/soak.js"
 
 function options(argv: string[]): Options {
@@ -16,17 +31,18 @@ function options(argv: string[]): Options {
 }
 
 describe("options", () => {
-  it("runs the quick matrix with both implementations by default", () => {
+  it("runs the quick matrix and the four churn cells with both implementations by default", () => {
     const o = options([])
     expect(o.impls).toEqual(["zlink", "zeromq"])
     expect(o.matrix).toBe(true)
     expect(o.soakS).toBe(0)
-    expect(cells(o)).toHaveLength(64)
+    expect(cells(o)).toHaveLength(68)
+    expect(cells(o).filter((c) => c.mode === "churn")).toHaveLength(4)
   })
 
-  it("--full runs all 288 cells; with --soak it keeps both implementations in the matrix", () => {
+  it("--full runs all 288 cells and the churn cells; with --soak it keeps both implementations in the matrix", () => {
     const o = options(["--full", "--soak", "60"])
-    expect(cells(o)).toHaveLength(288)
+    expect(cells(o)).toHaveLength(288 + 4)
     expect(o.matrix).toBe(true)
     expect(o.impls).toEqual(["zlink", "zeromq"])
     expect(o.soakImpls).toEqual(["zlink"])
@@ -40,6 +56,57 @@ describe("options", () => {
     expect(o.matrix).toBe(false)
     expect(o.soakImpls).toEqual(["zlink", "zeromq"])
     expect(o.soakWarmupMaxS).toBe(0)
+  })
+
+  it("--patterns churn gives one tcp cell per variant and concurrency, whatever the sizes and modes", () => {
+    const o = options(["--patterns", "churn", "--sizes", "64,1k", "--modes", "latency"])
+    expect(cells(o)).toEqual([
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "handshake",
+        concurrency: 1,
+      },
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "handshake",
+        concurrency: 32,
+      },
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "connect",
+        concurrency: 1,
+      },
+      {
+        pattern: "CHURN",
+        transport: "tcp",
+        size: 0,
+        mode: "churn",
+        layout: "2core",
+        variant: "connect",
+        concurrency: 32,
+      },
+    ])
+    expect(cells(options(["--patterns", "churn", "--concurrency", "8"])).map((c) => c.concurrency)).toEqual([
+      8, 8,
+    ])
+    // Churn runs over tcp only: without tcp in the transports there is no churn cell.
+    expect(cells(options(["--patterns", "churn,pair", "--transports", "ipc"])).map((c) => c.pattern)).toEqual(
+      Array(6).fill("PAIR"),
+    )
+    expect(() => options(["--concurrency", "0"])).toThrow(/--concurrency/)
+    expect(() => options(["--concurrency", "1.5"])).toThrow(/--concurrency/)
   })
 
   it("parses sizes with suffixes and refuses bad values", () => {
@@ -131,6 +198,101 @@ function soak(growth: Record<string, number>, capped = false): SoakResult {
     processes,
   }
 }
+
+function churn(variant: "handshake" | "connect", concurrency: number, zl: number, zq: number): CellResult {
+  return {
+    cell: {
+      pattern: "CHURN",
+      transport: "tcp",
+      size: 0,
+      mode: "churn",
+      layout: "2core",
+      variant,
+      concurrency,
+    },
+    results: [
+      result("zlink", {
+        connPerSec: zl,
+        serverCpuUsPerConn: 50,
+        clientCpuUsPerConn: 200,
+        rssMB: { server: 60 },
+      }),
+      result("zeromq", {
+        connPerSec: zq,
+        serverCpuUsPerConn: 100,
+        clientCpuUsPerConn: 210,
+        rssMB: { server: 55 },
+      }),
+    ],
+    seconds: 1,
+  }
+}
+
+describe("the churn rows", () => {
+  it("compare connections/s and the server's CPU per connection", () => {
+    const cell = churn("handshake", 32, 4500, 3000)
+    expect(ratio(cell)).toBe(1.5)
+    expect(cpuRatio(cell)).toBe(0.5)
+    expect(cellLabel(cell.cell)).toBe("CHURN tcp handshake x32")
+  })
+
+  it("have a table row per cell, FAILED where an implementation failed", () => {
+    const failed = churn("connect", 1, 4000, 2000)
+    failed.results[1] = { impl: "zeromq", status: "FAILED", reason: "x", reps: [], rssMB: {} }
+    const table = churnTable([churn("handshake", 1, 2000, 2500), failed, throughput("PAIR", "tcp", 64, 1, 1)])
+    expect(table.rows).toEqual([
+      ["tcp", "handshake", "1", "2.0 k", "2.5 k", "0.80x", "50.0", "100", "0.50x", "200/210", "60", "55"],
+      ["tcp", "connect", "1", "4.0 k", "FAILED", "-", "50.0", "FAILED", "-", "200/-", "60", "-"],
+    ])
+    expect(renderText(table)).toContain("zlink server cpu us/conn")
+  })
+
+  it("are in the JSON lines, the Markdown, the HTML and the docs page with its chart", () => {
+    const meta: RunMeta = {
+      id: "test-run",
+      started: "2026-01-01T00:00:00.000Z",
+      command: "pnpm bench --patterns churn",
+      host: { cpu: "cpu", cores: 2, memoryGB: 4, kernel: "6", node: "v20", loadAverage: [0, 0, 0] },
+      versions: {},
+      pinned: true,
+      options: { reps: 3, durationMs: 150, timeoutMs: 60_000 },
+    }
+    const run = [churn("handshake", 1, 2000, 2500), churn("connect", 32, 5000, 4000)]
+    expect(jsonRecords(meta, run[1]!)[0]).toMatchObject({
+      kind: "cell",
+      pattern: "CHURN",
+      mode: "churn",
+      variant: "connect",
+      concurrency: 32,
+      impl: "zlink",
+      connPerSec: 5000,
+      ratio: 1.25,
+      cpuRatio: 0.5,
+    })
+    const title = churnTable(run).title
+    expect(markdownReport(meta, run, [])).toContain(`**${title}**`)
+    const html = htmlReport(meta, run, [])
+    expect(html).toContain("CHURN tcp: connections opened and closed against a ROUTER")
+    expect(html).toContain(title)
+    const dir = mkdtempSync(join(tmpdir(), "zlb-docs-"))
+    try {
+      const page = readFileSync(writeDocs(dir, meta, run, [], undefined), "utf8")
+      expect(page).toContain("![CHURN tcp: connections/s](benchmarks/churn-tcp-churn.svg)")
+      expect(page).toContain(`**${title}**`)
+      expect(existsSync(join(dir, "benchmarks", "churn-tcp-churn.svg"))).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("decide the churn target on the worst cell", () => {
+    const check = targets([churn("handshake", 1, 2000, 2500), churn("connect", 32, 5000, 4000)], []).find(
+      (t) => t.target.startsWith("7."),
+    )!
+    expect(check.status).toBe("missed")
+    expect(check.detail).toBe("1/2 cells meet it; worst: CHURN tcp handshake x1 at 0.80x")
+  })
+})
 
 describe("the target checks", () => {
   it("name the worst cell, and pass only when every cell passes", () => {

@@ -118,12 +118,17 @@ function sameEvents(expected: readonly Item[], got: readonly DecoderEvent[]): bo
   return true
 }
 
-/** Small encoder tunings that reach every branch: tiny slabs, threshold 0 (no copying) up to a full slab. */
-const encoderOptions = fc
-  .integer({ min: 9, max: 2048 })
-  .chain((slabSize) =>
-    fc.record({ slabSize: fc.constant(slabSize), copyThreshold: fc.integer({ min: 0, max: slabSize - 9 }) }),
-  )
+/**
+ * Small encoder tunings that reach every branch: tiny slabs, threshold 0 (no copying) up to a full
+ * slab, first slabs from 1 octet (every frame renews it) to the full size.
+ */
+const encoderOptions = fc.integer({ min: 9, max: 2048 }).chain((slabSize) =>
+  fc.record({
+    slabSize: fc.constant(slabSize),
+    copyThreshold: fc.integer({ min: 0, max: slabSize - 9 }),
+    initialSlabSize: fc.integer({ min: 1, max: slabSize }),
+  }),
+)
 
 describe("encode then decode is the identity", () => {
   it("for random multipart messages and commands, under random chunk splits", () => {

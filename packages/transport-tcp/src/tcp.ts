@@ -119,19 +119,24 @@ export class TcpTransport implements Transport {
   ): Promise<Listener> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: true })
-    const server = createServer()
-    const prepare = (socket: Socket): string => {
-      configure(socket, config)
-      return socket.remoteAddress ?? ""
-    }
-    server.on("connection", (socket) =>
-      acceptStream(
-        socket,
-        () => prepare(socket),
-        onConnection,
-        (message) => this.context.log("error", NAMESPACE, message),
-      ),
-    )
+    // The server sets TCP_NODELAY (and keepalive, when asked) on each accepted handle itself, before
+    // the socket reaches us; only turning keepalive off needs a call of ours.
+    const server = createServer({
+      noDelay: true,
+      ...(config.tcpKeepalive === 1
+        ? { keepAlive: true, keepAliveInitialDelay: Math.max(0, config.tcpKeepaliveIdle) * 1000 }
+        : {}),
+    })
+    const log = (message: string) => this.context.log("error", NAMESPACE, message)
+    // The peer's address is read when asked for (ZAP), not with a getpeername() per accept.
+    const prepare =
+      config.tcpKeepalive === 0
+        ? (socket: Socket) => {
+            socket.setKeepAlive(false)
+            return () => socket.remoteAddress ?? ""
+          }
+        : (socket: Socket) => () => socket.remoteAddress ?? ""
+    server.on("connection", (socket) => acceptStream(socket, () => prepare(socket), onConnection, log))
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(
@@ -193,7 +198,10 @@ class TcpListener implements Listener {
   }
 }
 
-/** Options every connection gets, accepted or dialled. */
+/**
+ * Options every dialled connection gets (an accepted one gets the same from its server: see
+ * `listen`).
+ */
 function configure(socket: Socket, config: Settings): void {
   // ZMTP frames are small and latency matters more than segment count (libzmq sets it too).
   socket.setNoDelay(true)

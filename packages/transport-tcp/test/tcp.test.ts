@@ -28,6 +28,27 @@ function transport(options?: TcpOptions): TcpTransport {
   return tcp(options)(createTransportContext())
 }
 
+/** The methods of a TCP handle these tests watch. */
+interface TcpHandle {
+  setNoDelay(on: boolean): number
+  setKeepAlive(on: boolean, seconds: number): number
+  shutdown(request: object): number
+  getpeername(out: object): number
+}
+
+/**
+ * The prototype of Node's TCP handles (the native side of every `net.Socket` and `net.Server`), whose
+ * `setNoDelay` and `setKeepAlive` are what issue the setsockopt calls: an accepted connection gets its
+ * options from its server, on the handle, before any `Socket` method could be spied on.
+ */
+async function tcpHandlePrototype(): Promise<TcpHandle> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const proto = Object.getPrototypeOf((server as unknown as { _handle: object })._handle)
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return proto
+}
+
 /** Listens on `address` and connects to the resolved endpoint; neither side is started. */
 async function pair(address = "127.0.0.1:*", t = transport(), socketOptions?: Record<string, unknown>) {
   let resolveAccepted!: (connection: Connection) => void
@@ -169,36 +190,55 @@ describe("tcp transport", () => {
 
   describe("socket options", () => {
     it("sets TCP_NODELAY on dialled and accepted connections", async () => {
-      const setNoDelay = vi.spyOn(Socket.prototype, "setNoDelay")
-      await pair()
-      const calls = setNoDelay.mock.calls.filter(([enabled]) => enabled === true)
-      expect(calls.length).toBeGreaterThanOrEqual(2)
-      const sockets = new Set(setNoDelay.mock.contexts)
-      expect(sockets.size).toBe(2)
+      const setNoDelay = vi.spyOn(await tcpHandlePrototype(), "setNoDelay")
+      const { client, server } = await pair()
+      expect(setNoDelay.mock.calls).toEqual([[true], [true]])
+      const handles = new Set(setNoDelay.mock.contexts)
+      expect(handles.size).toBe(2)
+      expect(server.peerAddress).toBe("127.0.0.1")
+      expect(client.peerAddress).toBe("127.0.0.1")
+    })
+
+    it("reads an accepted connection's peer address when it is asked for, once", async () => {
+      // getpeername() on the handle: what Node's remoteAddress calls, once per socket.
+      const getpeername = vi.spyOn(await tcpHandlePrototype(), "getpeername")
+      const { client, server } = await pair()
+      // The dialled side read it as it connected; the accepted side has not.
+      expect(getpeername).toHaveBeenCalledTimes(1)
+      expect(server.peerAddress).toBe("127.0.0.1")
+      expect(server.peerAddress).toBe("127.0.0.1")
+      expect(getpeername).toHaveBeenCalledTimes(2)
+      expect(client.peerAddress).toBe("127.0.0.1")
     })
 
     it("turns keepalive on with an idle time from the socket options", async () => {
-      const setKeepAlive = vi.spyOn(Socket.prototype, "setKeepAlive")
+      const setKeepAlive = vi.spyOn(await tcpHandlePrototype(), "setKeepAlive")
       await pair("127.0.0.1:*", transport(), { tcpKeepalive: 1, tcpKeepaliveIdle: 30 })
+      // Seconds, at the handle.
       expect(setKeepAlive.mock.calls).toEqual([
-        [true, 30_000],
-        [true, 30_000],
+        [true, 30],
+        [true, 30],
       ])
+      expect(new Set(setKeepAlive.mock.contexts).size).toBe(2)
     })
 
     it("turns keepalive on or off from the factory options, and leaves the system default at -1", async () => {
-      const setKeepAlive = vi.spyOn(Socket.prototype, "setKeepAlive")
+      const setKeepAlive = vi.spyOn(await tcpHandlePrototype(), "setKeepAlive")
       await pair("127.0.0.1:*", transport({ tcpKeepalive: 1 }))
       expect(setKeepAlive.mock.calls).toEqual([
         [true, 0],
         [true, 0],
       ])
       setKeepAlive.mockClear()
+      // Off is Node's default on its handles, so turning it off is a call on the Socket only.
+      const setSocketKeepAlive = vi.spyOn(Socket.prototype, "setKeepAlive")
       await pair("127.0.0.1:*", transport({ tcpKeepalive: 0 }))
-      expect(setKeepAlive.mock.calls).toEqual([[false], [false]])
-      setKeepAlive.mockClear()
+      expect(setSocketKeepAlive.mock.calls).toEqual([[false], [false]])
+      expect(new Set(setSocketKeepAlive.mock.contexts).size).toBe(2)
+      setSocketKeepAlive.mockClear()
       await pair("127.0.0.1:*", transport({ tcpKeepalive: 1 }), { tcpKeepalive: -1 })
       expect(setKeepAlive).not.toHaveBeenCalled()
+      expect(setSocketKeepAlive).not.toHaveBeenCalled()
     })
 
     it.each([
@@ -278,6 +318,78 @@ describe("tcp transport", () => {
       const b = new Recorder(server).start()
       await b.until(() => b.closes.length > 0, "onClose")
       expect(Buffer.from(b.bytes()).toString()).toBe("early")
+    })
+  })
+
+  describe("the peer's end", () => {
+    /** A listener, and a raw node:net client connected to it; the accepted connection is started. */
+    async function rawPeer(): Promise<{
+      peer: Socket
+      server: Connection
+      b: InstanceType<typeof Recorder>
+    }> {
+      const t = transport()
+      let accepted!: (connection: Connection) => void
+      const got = new Promise<Connection>((resolve) => {
+        accepted = resolve
+      })
+      const listener = await t.listen("127.0.0.1:*", (connection) => {
+        connections.push(connection)
+        accepted(connection)
+      })
+      listeners.push(listener)
+      const peer = new Socket()
+      peer.connect(Number(parseEndpoint(listener.endpoint).address.split(":")[1]), "127.0.0.1")
+      peer.on("error", () => {})
+      const server = await got
+      return { peer, server, b: new Recorder(server).start() }
+    }
+
+    it("closes the connection without a shutdown(2) when nothing waits to be written", async () => {
+      const shutdown = vi.spyOn(await tcpHandlePrototype(), "shutdown")
+      const { peer, b } = await rawPeer()
+      const peerClosed = new Promise<void>((resolve) => peer.once("close", () => resolve()))
+      peer.resume()
+      peer.end("last words")
+      await b.until(() => b.closes.length > 0, "onClose")
+      expect(b.closes).toEqual([undefined])
+      expect(Buffer.from(b.bytes()).toString()).toBe("last words")
+      await peerClosed
+      // The only shutdown is the peer's own end(); ours was a close(2).
+      expect(shutdown).toHaveBeenCalledTimes(1)
+    })
+
+    it("flushes what is still queued before closing, to a peer that has ended but reads on", async () => {
+      const { peer, server, b } = await rawPeer()
+      let got = 0
+      peer.on("data", (chunk: Buffer) => {
+        got += chunk.length
+      })
+      const peerEnded = new Promise<void>((resolve) => peer.once("end", () => resolve()))
+      peer.pause()
+      const big = Buffer.alloc(8 * 1024 * 1024, 3)
+      expect(server.writeSome([big])).toEqual({ written: big.length, canWriteMore: false })
+      peer.end()
+      await sleep(30)
+      expect(b.closes).toEqual([])
+      peer.resume()
+      await peerEnded
+      expect(got).toBe(big.length)
+      await b.until(() => b.closes.length > 0, "onClose")
+      expect(b.closes).toEqual([undefined])
+    })
+
+    it("waits while the connection is paused: the end comes after the data held", async () => {
+      const { peer, server, b } = await rawPeer()
+      server.pause()
+      peer.resume()
+      peer.end(Buffer.alloc(256 * 1024, 9))
+      await sleep(50)
+      expect(b.closes).toEqual([])
+      server.resume()
+      await b.until(() => b.closes.length > 0, "onClose")
+      expect(b.received).toBe(256 * 1024)
+      expect(b.closes).toEqual([undefined])
     })
   })
 

@@ -30,6 +30,7 @@ export interface StreamSocket {
   pause(): unknown
   resume(): unknown
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown
+  on(event: "end", listener: () => void): unknown
   on(event: "error", listener: (error: Error) => void): unknown
   on(event: "close", listener: () => void): unknown
 }
@@ -50,6 +51,12 @@ export interface StreamSocket {
  * peer's end, so that unread input never turns the close into a reset; `onClose()` follows the
  * socket's `'close'`. A peer that never ends keeps the connection half-closed until `destroy()`.
  *
+ * The peer's end (delivered after all its data, so never while paused with data held) closes the
+ * socket at once when nothing waits to be written, as libzmq closes a connection whose peer has
+ * gone: one `close(2)` in the same turn of the event loop, where Node's own handling of the end
+ * would `shutdown(2)` first and close a turn later. With output still queued, Node's handling
+ * flushes it first.
+ *
  * @example
  * ```ts
  * const socket = net.connect({ host, port })
@@ -58,8 +65,9 @@ export interface StreamSocket {
  * ```
  */
 export class StreamSocketConnection implements Connection {
-  readonly peerAddress: string
   private readonly socket: StreamSocket
+  /** The peer's address, or what reads it (called once, on first use). */
+  private address: string | (() => string)
   private handlers: ConnectionHandlers | undefined
   /** pause() was called and resume() has not been since. */
   private paused = false
@@ -74,18 +82,31 @@ export class StreamSocketConnection implements Connection {
   private socketClosed = false
   private closeReported = false
 
-  constructor(socket: StreamSocket, peerAddress: string) {
+  /**
+   * @param peerAddress the peer's address, or a function that reads it when `peerAddress` is first
+   *   asked for (a tcp listener saves a `getpeername()` per connection that nobody asks about; the
+   *   function must give the address for as long as the connection is open)
+   */
+  constructor(socket: StreamSocket, peerAddress: string | (() => string)) {
     this.socket = socket
-    this.peerAddress = peerAddress
+    this.address = peerAddress
     // Listened to from the start: an error before start() must not crash the process, and a close
     // before start() is reported by start().
     socket.on("error", (error) => {
       this.socketError ??= TransportError.from(error)
     })
+    socket.on("end", () => {
+      if (socket.writableLength === 0) socket.destroy()
+    })
     socket.on("close", () => {
       this.socketClosed = true
       this.reportClose()
     })
+  }
+
+  get peerAddress(): string {
+    if (typeof this.address === "function") this.address = this.address()
+    return this.address
   }
 
   start(handlers: ConnectionHandlers): void {
@@ -185,8 +206,9 @@ export class StreamSocketConnection implements Connection {
 
 /**
  * Hands an accepted socket to a listener's `onConnection`. `prepare` sets the socket up and returns
- * the peer address; if it or `onConnection` throws, only that connection is torn down and `log` is
- * told, so a bad accept never takes the listener down.
+ * the peer address, or a function that reads it on first use (see {@link StreamSocketConnection});
+ * if it or `onConnection` throws, only that connection is torn down and `log` is told, so a bad
+ * accept never takes the listener down.
  *
  * @example
  * ```ts
@@ -195,7 +217,7 @@ export class StreamSocketConnection implements Connection {
  */
 export function acceptStream(
   socket: StreamSocket,
-  prepare: () => string,
+  prepare: () => string | (() => string),
   onConnection: (connection: Connection) => void,
   log: (message: string) => void,
 ): void {

@@ -7,6 +7,8 @@
  */
 
 export type Impl = "zlink" | "zeromq"
+/** What a child loads: an implementation, or `net` for the churn client, which uses `node:net` alone. */
+export type Loads = Impl | "net"
 export type Pattern = "PAIR" | "PUBSUB" | "DEALER_DEALER" | "DEALER_ROUTER" | "ROUTER_ROUTER" | "PUSH_PULL"
 export type Transport = "tcp" | "ipc" | "inproc"
 
@@ -97,6 +99,59 @@ export interface EchoResult {
   cpu: CpuTime
 }
 
+/**
+ * The churn cells: `handshake` connections do the whole ZMTP 3.1 NULL handshake as a DEALER, then
+ * close; `connect` connections connect and close at once (a port scanner, a load balancer's check).
+ */
+export type ChurnVariant = "handshake" | "connect"
+
+/** What the churn server (a ROUTER) is asked to do. */
+export interface ChurnServeSpec {
+  /** Count the socket's `accept` and `handshake` monitor events (the verification pass). */
+  monitor: boolean
+}
+
+/** One repetition of the churn client. */
+export interface ChurnSpec {
+  endpoint: string
+  variant: ChurnVariant
+  /** Connections kept in flight at once. */
+  concurrency: number
+  /** Exact number of connections; when absent, `durationMs` decides when to stop opening new ones. */
+  count?: number
+  durationMs: number
+  /** Without `count`: at least this many connections, however long they take (the warm-up's JIT tiering). */
+  minConnections?: number
+  /** The first connection sends one message after the handshake and checks that it comes back. */
+  echo: boolean
+}
+
+export interface ChurnClientResult {
+  /** Connections completed: opened, handshake done where asked, closed by both sides. */
+  connections: number
+  /** From the first connect to the close of the last connection. */
+  seconds: number
+  cpu: CpuTime
+  /** Median and 99th percentile of one connection's time, connect to both sides closed, microseconds. */
+  p50Us: number
+  p99Us: number
+  /** The echo connection got its message back (only when asked). */
+  echoed: boolean
+}
+
+export interface ChurnServerResult {
+  /** CPU time from the end of `churn.serve` until every connection was released. */
+  cpu: CpuTime
+  /** Monitor events counted (when `monitor` was set). */
+  accepts: number
+  handshakes: number
+  /**
+   * Node resources (`process.getActiveResourcesInfo()`) the process held, by kind, beyond what it
+   * held before the first connection, once every connection had closed (after a grace period).
+   */
+  leftover: Record<string, number>
+}
+
 export interface ChildStatus {
   pid: number
   phase: string
@@ -125,6 +180,15 @@ export interface Ops {
   "echo.finish": [null, EchoResult]
   /** Connects, probes, verifies, warms up, then times round trips. */
   "client.run": [TransferSpec & { endpoints: string[] }, LatencyResult]
+  /** Binds a ROUTER that echoes what it receives, starts the CPU clock. Returns its endpoint. */
+  "churn.serve": [ChurnServeSpec, string]
+  /**
+   * Waits (bounded) for the monitor counts to reach what is expected and for the connections to be
+   * released, stops the CPU clock and closes the ROUTER.
+   */
+  "churn.stop": [{ accepts: number; handshakes: number }, ChurnServerResult]
+  /** Opens and closes connections from plain `node:net` sockets (the same client for both implementations). */
+  "churn.run": [ChurnSpec, ChurnClientResult]
   status: [null, ChildStatus]
   /** Peak resident set size of the process in bytes (VmHWM; see worker.ts). */
   rss: [null, number]

@@ -1,20 +1,35 @@
 /**
- * A child process of the benchmark: `node worker.js <zlink|zeromq>`. It loads one implementation,
+ * A child process of the benchmark: `node worker.js <zlink|zeromq|net>`. It loads one implementation
+ * (or, for the churn client, none),
  * says it is ready, then performs the operations the runner sends over the IPC channel (see
  * `protocol.ts`). Several operations may be in flight at once: an inproc cell runs both sides here.
  * When the runner goes away, the child goes too.
  */
 import { readFileSync } from "node:fs"
-import type { Impl, Op, ReadyMessage, ReplyMessage, RequestMessage, TransferSpec } from "./protocol.js"
+import { ChurnServer, churnProgress, runChurn } from "./churn.js"
+import type {
+  ChurnServeSpec,
+  ChurnSpec,
+  Loads,
+  Op,
+  ReadyMessage,
+  ReplyMessage,
+  RequestMessage,
+  TransferSpec,
+} from "./protocol.js"
 import { Echo, progress, Receiver, runClient, Sender, type Zmq } from "./workloads.js"
 
-const impl = process.argv[2] as Impl
-if (impl !== "zlink" && impl !== "zeromq") throw new Error(`unknown implementation ${String(impl)}`)
-const zmq = (await import(impl)) as unknown as Zmq
+const loads = process.argv[2] as Loads
+if (loads !== "zlink" && loads !== "zeromq" && loads !== "net")
+  throw new Error(`unknown implementation ${String(loads)}`)
+// The churn client loads neither: its sockets are node:net's, the same for both implementations.
+const zmqOrNone = loads === "net" ? undefined : ((await import(loads)) as unknown as Zmq)
+const zmq = zmqOrNone as Zmq
 
 let receiver: Receiver | undefined
 let sender: Sender | undefined
 let echo: Echo | undefined
+let churn: ChurnServer | undefined
 
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`no ${what} prepared`)
@@ -22,6 +37,8 @@ function need<T>(value: T | undefined, what: string): T {
 }
 
 async function perform(op: Op, args: unknown): Promise<unknown> {
+  if (zmqOrNone === undefined && op !== "churn.run" && op !== "status" && op !== "rss")
+    throw new Error(`${op} needs an implementation; this process loaded none`)
   switch (op) {
     case "recv.prepare":
       receiver = new Receiver(zmq, args as TransferSpec)
@@ -55,8 +72,25 @@ async function perform(op: Op, args: unknown): Promise<unknown> {
     }
     case "client.run":
       return runClient(zmq, args as TransferSpec & { endpoints: string[] })
+    case "churn.serve":
+      churn = new ChurnServer(zmq, args as ChurnServeSpec)
+      return churn.serve()
+    case "churn.stop": {
+      const result = await need(churn, "churn server").stop(args as { accepts: number; handshakes: number })
+      churn = undefined
+      return result
+    }
+    case "churn.run":
+      progress.phase = "churning"
+      try {
+        return await runChurn(args as ChurnSpec)
+      } finally {
+        progress.phase = "idle"
+      }
     case "status":
-      return { pid: process.pid, ...progress }
+      return loads === "net"
+        ? { pid: process.pid, ...progress, sent: churnProgress.started, received: churnProgress.done }
+        : { pid: process.pid, ...progress }
     case "rss":
       return peakRss()
   }
@@ -99,6 +133,12 @@ function reply(message: ReplyMessage): void {
 process.on("disconnect", () => process.exit(0))
 
 // zlink reports the libzmq version it matches as `version`, and its own as `zlinkVersion`.
-const ownVersion = (zmq as { zlinkVersion?: string }).zlinkVersion ?? zmq.version
-const ready: ReadyMessage = { ready: true, pid: process.pid, version: String(ownVersion) }
+const ready: ReadyMessage = {
+  ready: true,
+  pid: process.pid,
+  version:
+    zmqOrNone === undefined
+      ? `node ${process.version}`
+      : String((zmqOrNone as { zlinkVersion?: string }).zlinkVersion ?? zmqOrNone.version),
+}
 process.send?.(ready)

@@ -9,20 +9,26 @@
 import { readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { CpuTime, Impl, Pattern, TransferSpec, Transport } from "../child/protocol.js"
+import type { ChurnVariant, CpuTime, Impl, Pattern, TransferSpec, Transport } from "../child/protocol.js"
 import { CallTimeout, Child, ChildFailure, within } from "./child.js"
 import { median } from "./stats.js"
 
-export type Mode = "throughput" | "latency"
+export type Mode = "throughput" | "latency" | "churn"
 /** Where the processes run: sender and receiver (or client and echo) on separate cores, both on core 0, or one process (inproc). */
 export type Layout = "2core" | "1core" | "1proc"
+/** The socket patterns of the matrix, and `CHURN`: connections opened and closed against a ROUTER. */
+export type CellPattern = Pattern | "CHURN"
 
 export interface Cell {
-  pattern: Pattern
+  pattern: CellPattern
   transport: Transport
+  /** Message size; 0 for churn cells, which send no data. */
   size: number
   mode: Mode
   layout: Layout
+  /** Churn cells: what each connection does, and how many are kept in flight. */
+  variant?: ChurnVariant
+  concurrency?: number
 }
 
 export interface CellOptions {
@@ -61,13 +67,25 @@ export interface LatencyRep {
   cpuUsPerTrip: number
 }
 
+export interface ChurnRep {
+  connections: number
+  seconds: number
+  connPerSec: number
+  /** CPU microseconds per connection of the server (the implementation measured) and of the client. */
+  serverCpuUsPerConn: number
+  clientCpuUsPerConn: number
+  /** One connection's time at the client, connect to both sides closed: median and 99th percentile, us. */
+  p50Us: number
+  p99Us: number
+}
+
 export interface ImplResult {
   impl: Impl
   status: "ok" | "FAILED"
   reason?: string
   /** The implementation's version string (`zmq.version`: libzmq's for zeromq). */
   version?: string
-  reps: Array<ThroughputRep | LatencyRep>
+  reps: Array<ThroughputRep | LatencyRep | ChurnRep>
   /** Medians over the repetitions (throughput cells). */
   msgsPerSec?: number
   mbPerSec?: number
@@ -81,6 +99,11 @@ export interface ImplResult {
   p99Us?: number
   trips?: number
   cpuUsPerTrip?: number
+  /** Medians over the repetitions (churn cells). */
+  connPerSec?: number
+  serverCpuUsPerConn?: number
+  clientCpuUsPerConn?: number
+  connections?: number
   /** Peak RSS in MB of each process of the cell, by role. */
   rssMB: Record<string, number>
 }
@@ -143,10 +166,18 @@ interface ImplState {
   roles: Roles
   version?: string
   failed?: string
-  reps: Array<ThroughputRep | LatencyRep>
+  reps: Array<ThroughputRep | LatencyRep | ChurnRep>
 }
 
 function spawnRoles(cell: Cell, impl: Impl, worker: string): Roles {
+  if (cell.mode === "churn") {
+    // The client loads no implementation: it is the same program in both runs of the cell.
+    return {
+      server: new Child(worker, impl, 0, `${impl} server`),
+      client: new Child(worker, "net", 1, `${impl} cell's client`),
+      names: ["server", "client"],
+    }
+  }
   const names: [string, string] = cell.mode === "throughput" ? ["receiver", "sender"] : ["echo", "client"]
   if (cell.layout === "1proc") {
     const one = new Child(worker, impl, undefined, `${impl} process`)
@@ -214,6 +245,68 @@ async function latencyOnce(state: ImplState, spec: TransferSpec): Promise<Latenc
   }
 }
 
+/** Connections of the verification pass of a churn cell, each counted in the server's monitor events. */
+export const CHURN_VERIFY_CONNECTIONS = 200
+/**
+ * Connections of a churn warm-up, at least (see the warm-up step): a fresh zlink server keeps getting
+ * faster for its first few thousand connections, as V8 tiers up its accept and handshake paths.
+ */
+export const CHURN_WARMUP_CONNECTIONS = 4000
+
+/**
+ * One churn repetition: a fresh ROUTER, the client's connections, then the server's own account.
+ * With `verify`, the server counts its monitor events and the client's first connection sends a
+ * message that must come back; the counts must match the connections exactly.
+ */
+async function churnOnce(
+  cell: Cell,
+  state: ImplState,
+  run: { verify: boolean; count?: number; durationMs: number; minConnections?: number },
+): Promise<ChurnRep> {
+  const { server, client } = state.roles
+  const b = state.budget
+  const handshake = cell.variant === "handshake"
+  const endpoint = await b.run(server.call("churn.serve", { monitor: run.verify }), "binding the ROUTER")
+  const result = await b.run(
+    client.call("churn.run", {
+      endpoint,
+      variant: cell.variant!,
+      concurrency: cell.concurrency!,
+      durationMs: run.durationMs,
+      echo: run.verify,
+      ...(run.minConnections === undefined ? {} : { minConnections: run.minConnections }),
+      ...(run.count === undefined ? {} : { count: run.count }),
+    }),
+    "opening and closing connections",
+  )
+  const n = result.connections
+  const expected = { accepts: run.verify ? n : 0, handshakes: run.verify && handshake ? n : 0 }
+  const stop = await b.run(server.call("churn.stop", expected), "releasing the connections")
+  const left = Object.entries(stop.leftover)
+  if (left.length > 0) {
+    throw new Error(
+      `after ${n} connections had closed the server still held ${left.map(([kind, k]) => `${k} ${kind}`).join(", ")}`,
+    )
+  }
+  if (run.verify) {
+    if (stop.accepts !== n) throw new Error(`${n} connections, ${stop.accepts} accept events`)
+    if (stop.handshakes !== expected.handshakes) {
+      throw new Error(`${n} ${cell.variant} connections, ${stop.handshakes} handshake events`)
+    }
+    if (handshake && !result.echoed) throw new Error("the echo connection got no reply")
+  }
+  if (n === 0) throw new Error("no connection completed")
+  return {
+    connections: n,
+    seconds: result.seconds,
+    connPerSec: n / result.seconds,
+    serverCpuUsPerConn: cpuUs(stop.cpu) / n,
+    clientCpuUsPerConn: cpuUs(result.cpu) / n,
+    p50Us: result.p50Us,
+    p99Us: result.p99Us,
+  }
+}
+
 /** Asks the live children of a failed implementation what they were doing, for the reason. */
 async function statusOf(roles: Roles): Promise<string> {
   const parts: string[] = []
@@ -243,7 +336,8 @@ async function fail(state: ImplState, stage: string, error: unknown): Promise<vo
 function spec(cell: Cell, options: CellOptions, verify: boolean, count?: number): TransferSpec {
   const c = count ?? options.count
   return {
-    pattern: cell.pattern,
+    // Churn cells never build a transfer spec.
+    pattern: cell.pattern as Pattern,
     transport: cell.transport,
     size: cell.size,
     durationMs: options.durationMs,
@@ -262,6 +356,18 @@ function summarize(cell: Cell, state: ImplState, rss: Record<string, number>): I
     rssMB: rss,
   }
   if (state.failed !== undefined || state.reps.length === 0) return base
+  if (cell.mode === "churn") {
+    const reps = state.reps as ChurnRep[]
+    return {
+      ...base,
+      connPerSec: median(reps.map((r) => r.connPerSec)),
+      serverCpuUsPerConn: median(reps.map((r) => r.serverCpuUsPerConn)),
+      clientCpuUsPerConn: median(reps.map((r) => r.clientCpuUsPerConn)),
+      connections: median(reps.map((r) => r.connections)),
+      p50Us: median(reps.map((r) => r.p50Us)),
+      p99Us: median(reps.map((r) => r.p99Us)),
+    }
+  }
   if (cell.mode === "throughput") {
     const reps = state.reps as ThroughputRep[]
     const msgsPerSec = median(reps.map((r) => r.msgsPerSec))
@@ -315,10 +421,16 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       if (state.failed !== undefined) continue
       // Verification (throughput; a latency repetition verifies its first round trips itself), then
       // one discarded repetition: a fresh process runs its first transfers cold (JIT, heap sizing).
-      if (cell.mode === "throughput") {
+      if (cell.mode !== "latency") {
         step(`${state.impl} verification`)
         try {
-          await throughputOnce(cell, state, spec(cell, options, true, verifyCount(cell.size)))
+          if (cell.mode === "churn") {
+            await churnOnce(cell, state, {
+              verify: true,
+              count: CHURN_VERIFY_CONNECTIONS,
+              durationMs: options.durationMs,
+            })
+          } else await throughputOnce(cell, state, spec(cell, options, true, verifyCount(cell.size)))
         } catch (error) {
           await fail(state, "verification", error)
           continue
@@ -331,7 +443,17 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
       const warmup = { ...timed, durationMs: options.warmupMs }
       try {
         if (cell.mode === "throughput") await throughputOnce(cell, state, warmup)
-        else {
+        else if (cell.mode === "churn") {
+          // Like the latency warm-up, a minimum of connections: in a run of 1 s repetitions the
+          // handshake x1 cell's first repetitions after a 1 s warm-up still cost zlink's server twice
+          // the CPU per connection of the later ones (V8 still tiering up); from about 3,000
+          // connections on they are steady. libzmq has no such start.
+          await churnOnce(cell, state, {
+            verify: false,
+            durationMs: options.warmupMs,
+            minConnections: CHURN_WARMUP_CONNECTIONS,
+          })
+        } else {
           // Two runs, each with a minimum of round trips. V8 keeps tiering up the hot paths for the
           // first few thousand, and with both processes on one core its compiler threads preempt
           // the round trips being timed. The first close of a process's sockets then turns fields
@@ -356,7 +478,13 @@ export async function runCell(cell: Cell, options: CellOptions): Promise<CellRes
           state.reps.push(
             cell.mode === "throughput"
               ? await throughputOnce(cell, state, spec(cell, options, false))
-              : await latencyOnce(state, spec(cell, options, false)),
+              : cell.mode === "churn"
+                ? await churnOnce(cell, state, {
+                    verify: false,
+                    durationMs: options.durationMs,
+                    ...(options.count === undefined ? {} : { count: options.count }),
+                  })
+                : await latencyOnce(state, spec(cell, options, false)),
           )
         } catch (error) {
           await fail(state, `rep ${rep + 1}`, error)

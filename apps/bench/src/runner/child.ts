@@ -1,11 +1,11 @@
 /**
- * Child processes of the runner: `node worker.js <impl>` pinned with `taskset -a -p -c <core>` once it
+ * Child processes of the runner: `node worker.js <impl|net>` pinned with `taskset -a -p -c <core>` once it
  * has started, with an IPC channel (the
  * worker comes from `snapshot.ts`), driven by typed calls. Every call can time out; a child that exits
  * fails its pending calls with its exit status and the tail of its output.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import type { Impl, Op, Ops, ReadyMessage, ReplyMessage, RequestMessage } from "../child/protocol.js"
+import type { Loads, Op, Ops, ReadyMessage, ReplyMessage, RequestMessage } from "../child/protocol.js"
 
 let tasksetChecked: boolean | undefined
 
@@ -63,7 +63,7 @@ export class Child<T extends { [K in keyof T]: [unknown, unknown] } = Ops> {
   private nextId = 1
   private tail = ""
   private exitReason: string | undefined
-  readonly impl: Impl
+  readonly impl: Loads
   readonly core: number | undefined
   readonly label: string
 
@@ -73,7 +73,7 @@ export class Child<T extends { [K in keyof T]: [unknown, unknown] } = Ops> {
    */
   constructor(
     worker: string,
-    impl: Impl,
+    impl: Loads,
     core: number | undefined,
     label: string,
     options: ChildOptions = {},

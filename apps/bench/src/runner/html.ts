@@ -7,6 +7,7 @@ import type { Impl } from "../child/protocol.js"
 import type { CellResult } from "./cell.js"
 import {
   allTables,
+  churnLabel,
   failures,
   implResult,
   metaLines,
@@ -215,6 +216,32 @@ function latencyChart(pattern: string, transport: string, cells: CellResult[]): 
   )
 }
 
+/** Connections per second of the churn cells of one transport, per variant and concurrency. */
+function churnChart(pattern: string, transport: string, cells: CellResult[]): string {
+  const list = cells.filter(
+    (c) => c.cell.mode === "churn" && c.cell.pattern === pattern && c.cell.transport === transport,
+  )
+  const series: Series[] = (["zlink", "zeromq"] as Impl[]).map((impl) => ({
+    name: impl,
+    color: COLORS[impl],
+    values: list.map((c) => implResult(c, impl)?.connPerSec),
+    failed: list.map((c) => implResult(c, impl)?.status === "FAILED"),
+    tips: list.map((c) => {
+      const r = implResult(c, impl)
+      if (r === undefined) return ""
+      if (r.status === "FAILED") return `${impl} FAILED: ${r.reason}`
+      return `${impl} ${churnLabel(c.cell)}: ${formatRate(r.connPerSec)} connections/s, server ${formatNumber(r.serverCpuUsPerConn)} us CPU/connection`
+    }),
+  }))
+  return barChart(
+    `${pattern} ${transport}: connections opened and closed against a ROUTER`,
+    "connections/s, log scale; variant x connections in flight; ratio zlink / zeromq above",
+    list.map((c) => churnLabel(c.cell)),
+    series,
+    list.map((c) => formatRatio(ratio(c)).replace("-", "")),
+  )
+}
+
 /** RSS over time of the soak run, one line per implementation and process. */
 function soakChart(soaks: SoakResult[]): string {
   const lines = soaks.flatMap((s) =>
@@ -361,6 +388,14 @@ export function chartFiles(cells: CellResult[], soaks: SoakResult[]): ChartFile[
         svg: standalone(latencyChart(pattern, transport, cells)),
       })
     }
+    if (hasCells(cells, pattern, transport, "churn")) {
+      files.push({
+        name: `${base}-churn.svg`,
+        title: `${pattern} ${transport}: connections/s`,
+        pair,
+        svg: standalone(churnChart(pattern, transport, cells)),
+      })
+    }
   }
   const soak = soakChart(soaks)
   if (soak)
@@ -408,6 +443,7 @@ export function htmlReport(meta: RunMeta, cells: CellResult[], soaks: SoakResult
     if (hasCells(cells, pattern, transport, "throughput"))
       out.push(throughputChart(pattern, transport, cells))
     if (hasCells(cells, pattern, transport, "latency")) out.push(latencyChart(pattern, transport, cells))
+    if (hasCells(cells, pattern, transport, "churn")) out.push(churnChart(pattern, transport, cells))
     out.push("</div></div>")
   }
   if (soaks.length > 0) out.push("<h2>Memory</h2>", soakChart(soaks))
@@ -419,6 +455,7 @@ export function htmlReport(meta: RunMeta, cells: CellResult[], soaks: SoakResult
     "<li><b>cpu us/msg</b>: user + system CPU time of both processes (sender from its first send to the end of the transfer, receiver from its first message to the end marker), divided by the messages; inproc: the one process.</li>",
     "<li><b>RSS MB</b>: peak resident set size of each process of the cell (sender/receiver or echo/client), VmHWM from /proc/self/status.</li>",
     "<li><b>latency</b>: round trip / 2 of one message through an echo, in microseconds: average, median (p50), 99th percentile. <b>cpu us/rt</b>: CPU per round trip, both sides.</li>",
+    "<li><b>churn</b>: connections per second a ROUTER server takes in and releases, against one client program (plain node:net sockets) keeping 1 or 32 connections in flight; a connection counts once the server has closed its side. <b>server cpu us/conn</b>: the server process's CPU over the repetition per connection.</li>",
     "</ul></body></html>",
   )
   return out.join("\n")

@@ -1,15 +1,16 @@
 /** Command-line options of `pnpm bench` and the matrix they select. */
 import { parseArgs } from "node:util"
-import type { Impl, Pattern, Transport } from "../child/protocol.js"
-import type { Cell, Layout, Mode } from "./cell.js"
+import type { ChurnVariant, Impl, Transport } from "../child/protocol.js"
+import type { Cell, CellPattern, Layout, Mode } from "./cell.js"
 
-export const ALL_PATTERNS: Pattern[] = [
+export const ALL_PATTERNS: CellPattern[] = [
   "PAIR",
   "PUBSUB",
   "DEALER_DEALER",
   "DEALER_ROUTER",
   "ROUTER_ROUTER",
   "PUSH_PULL",
+  "CHURN",
 ]
 export const ALL_TRANSPORTS: Transport[] = ["tcp", "ipc", "inproc"]
 export const ALL_SIZES = [64, 256, 1024, 65536, 131072, 262144]
@@ -17,10 +18,14 @@ export const ALL_MODES: Mode[] = ["throughput", "latency"]
 /** Latency layouts of the tcp and ipc cells (inproc runs in one process). */
 export const ALL_LAYOUTS: Layout[] = ["1core", "2core"]
 export const ALL_IMPLS: Impl[] = ["zlink", "zeromq"]
+/** What each connection of a churn cell does: the whole handshake, or connect and close. */
+export const CHURN_VARIANTS: ChurnVariant[] = ["handshake", "connect"]
+/** Connections kept in flight in the churn cells (`--concurrency`). */
+export const DEFAULT_CONCURRENCY = [1, 32]
 
 /** The quick matrix: a representative subset, a few minutes on a 2-core machine. */
 const QUICK = {
-  patterns: ["PAIR", "PUSH_PULL", "DEALER_ROUTER", "ROUTER_ROUTER"] as Pattern[],
+  patterns: ["PAIR", "PUSH_PULL", "DEALER_ROUTER", "ROUTER_ROUTER", "CHURN"] as CellPattern[],
   sizes: [64, 65536],
   durationS: 0.15,
 }
@@ -28,12 +33,14 @@ const FULL = { durationS: 0.3 }
 
 export interface Options {
   full: boolean
-  patterns: Pattern[]
+  patterns: CellPattern[]
   transports: Transport[]
   sizes: number[]
   modes: Mode[]
   layouts: Layout[]
   impls: Impl[]
+  /** Connections in flight in the churn cells. */
+  concurrency: number[]
   /** The implementations of the soak (`--impls`, else zlink). */
   soakImpls: Impl[]
   reps: number
@@ -62,10 +69,14 @@ export const USAGE = `Usage: pnpm bench [options]
 
 Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
 (PAIR, PUSH_PULL, DEALER_ROUTER, ROUTER_ROUTER over tcp, ipc, inproc at 64 B and
-64 KiB, throughput and latency, 2-3 minutes).
+64 KiB, throughput and latency, and the CHURN cells, about 3 minutes).
 
-  --full                 the whole matrix (6 patterns x 3 transports x 6 sizes)
-  --patterns LIST        PAIR,PUBSUB,DEALER_DEALER,DEALER_ROUTER,ROUTER_ROUTER,PUSH_PULL
+  --full                 the whole matrix (6 patterns x 3 transports x 6 sizes, and CHURN)
+  --patterns LIST        PAIR,PUBSUB,DEALER_DEALER,DEALER_ROUTER,ROUTER_ROUTER,PUSH_PULL,
+                         CHURN (connections opened and closed against a ROUTER over
+                         tcp: the handshake and connect variants; sizes and modes do
+                         not apply)
+  --concurrency LIST     connections in flight in the CHURN cells (default 1,32)
   --transports LIST      tcp,ipc,inproc
   --sizes LIST           bytes, k/m suffixes allowed: 64,256,1k,64k,128k,256k
   --modes LIST           throughput,latency
@@ -75,8 +86,8 @@ Runs zlink and zeromq (libzmq) side by side. Without options: the quick matrix
   --duration S           seconds per repetition (default 0.15 quick, 0.3 full)
   --warmup S             seconds of the discarded warm-up repetition of each
                          implementation in each cell (default: --duration; 0: none)
-  --count N              exact messages (throughput) or round trips (latency) per
-                         repetition, instead of --duration
+  --count N              exact messages (throughput), round trips (latency) or
+                         connections (churn) per repetition, instead of --duration
   --timeout S            budget of each implementation in a cell (default 60)
   --json-only            no table or progress: JSON lines on stdout
   --out DIR              where reports go (default apps/bench/bench-results)
@@ -143,6 +154,13 @@ function nonNegative(value: unknown, what: string): number {
   return n
 }
 
+function concurrencyOf(text: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new Error(`--concurrency takes whole numbers from 1 to 1000, got "${text}"`)
+  return n
+}
+
 export function parseOptions(argv: string[]): Options | "help" {
   const { values } = parseArgs({
     args: argv,
@@ -155,6 +173,7 @@ export function parseOptions(argv: string[]): Options | "help" {
       modes: { type: "string" },
       layouts: { type: "string" },
       impls: { type: "string" },
+      concurrency: { type: "string" },
       reps: { type: "string" },
       duration: { type: "string" },
       warmup: { type: "string" },
@@ -187,6 +206,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     modes: pick(values.modes, ALL_MODES, "mode", loose) ?? ALL_MODES,
     layouts: pick(values.layouts, ALL_LAYOUTS, "layout", loose) ?? ALL_LAYOUTS,
     impls: pick(values.impls, ALL_IMPLS, "implementation", loose) ?? ALL_IMPLS,
+    concurrency: list(values.concurrency)?.map((c) => concurrencyOf(c)) ?? DEFAULT_CONCURRENCY,
     // The memory target is zlink's: the soak runs zeromq only when asked.
     soakImpls: pick(values.impls, ALL_IMPLS, "implementation", loose) ?? ["zlink"],
     reps: Math.round(positive(values.reps, "reps") ?? 3),
@@ -209,10 +229,30 @@ export function parseOptions(argv: string[]): Options | "help" {
   }
 }
 
-/** The cells of the matrix, in run order: pattern, transport, size, then throughput and the latency layouts. */
+/**
+ * The cells of the matrix, in run order: pattern, transport, size, then throughput and the latency
+ * layouts. CHURN gives one cell per variant and concurrency, over tcp only (when tcp is selected).
+ */
 export function cells(options: Options): Cell[] {
   const out: Cell[] = []
   for (const pattern of options.patterns) {
+    if (pattern === "CHURN") {
+      if (!options.transports.includes("tcp")) continue
+      for (const variant of CHURN_VARIANTS) {
+        for (const concurrency of options.concurrency) {
+          out.push({
+            pattern,
+            transport: "tcp",
+            size: 0,
+            mode: "churn",
+            layout: "2core",
+            variant,
+            concurrency,
+          })
+        }
+      }
+      continue
+    }
     for (const transport of options.transports) {
       for (const size of options.sizes) {
         for (const mode of options.modes) {

@@ -26,25 +26,46 @@ function ok(r: ImplResult | undefined): r is ImplResult {
   return r !== undefined && r.status === "ok"
 }
 
-/** zlink / zeromq of the cell's headline figure: messages/s for throughput, p50 for latency. */
+/**
+ * zlink / zeromq of the cell's headline figure: messages/s for throughput, p50 for latency,
+ * connections/s for churn.
+ */
 export function ratio(cell: CellResult): number | undefined {
   const zl = implResult(cell, "zlink")
   const zq = implResult(cell, "zeromq")
   if (!ok(zl) || !ok(zq)) return undefined
-  return cell.cell.mode === "throughput" ? zl.msgsPerSec! / zq.msgsPerSec! : zl.p50Us! / zq.p50Us!
+  switch (cell.cell.mode) {
+    case "throughput":
+      return zl.msgsPerSec! / zq.msgsPerSec!
+    case "latency":
+      return zl.p50Us! / zq.p50Us!
+    case "churn":
+      return zl.connPerSec! / zq.connPerSec!
+  }
 }
 
-/** zlink / zeromq of CPU time per message (throughput) or per round trip (latency). */
+/** zlink / zeromq of CPU time per message (throughput), per round trip (latency) or per connection at the server (churn). */
 export function cpuRatio(cell: CellResult): number | undefined {
   const zl = implResult(cell, "zlink")
   const zq = implResult(cell, "zeromq")
   if (!ok(zl) || !ok(zq)) return undefined
-  return cell.cell.mode === "throughput"
-    ? zl.cpuUsPerMsg! / zq.cpuUsPerMsg!
-    : zl.cpuUsPerTrip! / zq.cpuUsPerTrip!
+  switch (cell.cell.mode) {
+    case "throughput":
+      return zl.cpuUsPerMsg! / zq.cpuUsPerMsg!
+    case "latency":
+      return zl.cpuUsPerTrip! / zq.cpuUsPerTrip!
+    case "churn":
+      return zl.serverCpuUsPerConn! / zq.serverCpuUsPerConn!
+  }
+}
+
+/** `handshake x32`: what each connection of a churn cell does, and how many are in flight. */
+export function churnLabel(cell: CellResult["cell"]): string {
+  return `${cell.variant ?? "?"} x${cell.concurrency ?? "?"}`
 }
 
 export function cellLabel(cell: CellResult["cell"]): string {
+  if (cell.mode === "churn") return `${cell.pattern} ${cell.transport} ${churnLabel(cell)}`
   const layout = cell.mode === "latency" && cell.layout !== "1proc" ? ` ${cell.layout}` : ""
   return `${cell.pattern} ${cell.transport} ${formatSize(cell.size)} ${cell.mode}${layout}`
 }
@@ -66,6 +87,7 @@ export function jsonRecords(meta: RunMeta, cell: CellResult): object[] {
 export function summaryLine(cell: CellResult): string {
   const parts = cell.results.map((r) => {
     if (r.status === "FAILED") return `${r.impl} FAILED (${r.reason})`
+    if (cell.cell.mode === "churn") return `${r.impl} ${formatRate(r.connPerSec)} conn/s`
     return cell.cell.mode === "throughput"
       ? `${r.impl} ${formatRate(r.msgsPerSec)} msg/s`
       : `${r.impl} p50 ${formatNumber(r.p50Us)} us`
@@ -187,9 +209,55 @@ export function latencyTable(cells: CellResult[]): Table {
   }
 }
 
+export function churnTable(cells: CellResult[]): Table {
+  const rows = cells
+    .filter((c) => c.cell.mode === "churn")
+    .map((c) => {
+      const zl = implResult(c, "zlink")
+      const zq = implResult(c, "zeromq")
+      const mb = (r: ImplResult | undefined) =>
+        ok(r) && r.rssMB.server !== undefined ? r.rssMB.server.toFixed(0) : "-"
+      return [
+        c.cell.transport,
+        c.cell.variant ?? "?",
+        `${c.cell.concurrency ?? "?"}`,
+        failedOr(zl, formatRate(zl?.connPerSec)),
+        failedOr(zq, formatRate(zq?.connPerSec)),
+        formatRatio(ratio(c)),
+        failedOr(zl, formatNumber(zl?.serverCpuUsPerConn)),
+        failedOr(zq, formatNumber(zq?.serverCpuUsPerConn)),
+        formatRatio(cpuRatio(c)),
+        `${ok(zl) ? formatNumber(zl.clientCpuUsPerConn) : "-"}/${ok(zq) ? formatNumber(zq.clientCpuUsPerConn) : "-"}`,
+        mb(zl),
+        mb(zq),
+      ]
+    })
+  return {
+    title:
+      "Connection churn against a ROUTER (server on core 0, the same node:net client on core 1); handshake: greeting and READY both ways, then close; connect: connect, then close",
+    headers: [
+      "transport",
+      "variant",
+      "in flight",
+      "zlink conn/s",
+      "zeromq conn/s",
+      "ratio",
+      "zlink server cpu us/conn",
+      "zeromq server cpu us/conn",
+      "cpu ratio",
+      "client cpu us/conn zl/zq",
+      "zlink server RSS MB",
+      "zeromq server RSS MB",
+    ],
+    right: [false, false, true, true, true, true, true, true, true, true, true, true],
+    rows,
+    notes: [],
+  }
+}
+
 /** Every table of a run, in the order the reports show them. */
 export function allTables(cells: CellResult[], soaks: SoakResult[]): Table[] {
-  return [throughputTable(cells), latencyTable(cells), soakTable(soaks)]
+  return [throughputTable(cells), latencyTable(cells), churnTable(cells), soakTable(soaks)]
 }
 
 export function soakTable(soaks: SoakResult[]): Table {
@@ -310,7 +378,7 @@ const wire = (c: CellResult) => c.cell.transport === "tcp" || c.cell.transport =
 const tput = (c: CellResult) => c.cell.mode === "throughput"
 const lat = (c: CellResult) => c.cell.mode === "latency"
 
-/** The six targets of issue 4, each with the cell that decides it. */
+/** The targets, each with the cell that decides it. */
 export function targets(cells: CellResult[], soaks: SoakResult[]): TargetCheck[] {
   const checks: TargetCheck[] = []
   checks.push({
@@ -373,6 +441,17 @@ export function targets(cells: CellResult[], soaks: SoakResult[]): TargetCheck[]
       cpuRatio,
       (v) => v <= 1,
       true,
+      formatRatio,
+    ),
+  })
+  checks.push({
+    target:
+      "7. connection churn against a ROUTER over tcp, handshake and connect-close: >= 1.0x zeromq's connections/s",
+    ...worst(
+      cells.filter((c) => c.cell.mode === "churn"),
+      ratio,
+      (v) => v >= 1,
+      false,
       formatRatio,
     ),
   })
