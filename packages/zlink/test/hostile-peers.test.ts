@@ -610,7 +610,12 @@ describe("ERROR commands, as libzmq 4.3.5 treats them", () => {
   const GREETING_ONLY = GREETING
   const error400 = command("ERROR", Buffer.from("\x03400"))
 
-  /** A raw server answering each connection with `reply` once the client spoke; counts connections. */
+  /**
+   * A raw server answering each connection with `reply` once the client's greeting and first
+   * command (its READY) have arrived; counts connections. Waiting for the client's READY matters:
+   * libzmq refuses a message that arrives before it has sent its own READY, which a reply sent on
+   * the client's first octets can do when the machine is busy.
+   */
   async function server(reply: Buffer[]): Promise<{ endpoint: string; connections: () => number }> {
     const { createServer } = await import("node:net")
     let connections = 0
@@ -618,8 +623,15 @@ describe("ERROR commands, as libzmq 4.3.5 treats them", () => {
       connections++
       socket.on("error", () => {})
       socket.write(GREETING_ONLY)
-      socket.once("data", () => {
-        for (const chunk of reply) socket.write(chunk)
+      let input = Buffer.alloc(0)
+      let replied = false
+      socket.on("data", (chunk: Buffer) => {
+        if (replied) return
+        input = Buffer.concat([input, chunk])
+        // The client's first command after its 64-octet greeting, a short frame: flags, size, body.
+        if (input.length < 66 || input.length < 66 + input[65]!) return
+        replied = true
+        for (const part of reply) socket.write(part)
       })
     })
     await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve))
