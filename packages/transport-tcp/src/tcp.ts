@@ -14,6 +14,7 @@ import {
   transportSymbol,
 } from "@zl/transport"
 import { acceptStream, StreamSocketConnection, whenConnected } from "@zl/transport/internal"
+import { matchesTcpAddressMask, parseTcpAddressMask, type TcpAddressMask } from "./address-mask.js"
 
 const NAMESPACE = "zl:tcp"
 
@@ -45,6 +46,13 @@ export interface TcpOptions {
   readonly tcpKeepaliveIdle?: number
   /** `ZMQ_BACKLOG`: the queue of connections not yet accepted. Default `100`, as libzmq. */
   readonly backlog?: number
+  /**
+   * `ZMQ_TCP_ACCEPT_FILTER`: when not empty, a listener accepts only peers whose address one entry
+   * matches, and closes the others as soon as they are accepted, before a byte is sent. Entries are
+   * {@link TcpAddressMask}s or their text (`"10.0.0.0/8"`, parsed by {@link parseTcpAddressMask}
+   * with this bind's `ipv6`). Default empty: every peer is accepted.
+   */
+  readonly tcpAcceptFilter?: readonly (TcpAddressMask | string)[]
 }
 
 interface Settings {
@@ -52,9 +60,16 @@ interface Settings {
   readonly tcpKeepalive: -1 | 0 | 1
   readonly tcpKeepaliveIdle: number
   readonly backlog: number
+  readonly tcpAcceptFilter: readonly (TcpAddressMask | string)[]
 }
 
-const DEFAULTS: Settings = { ipv6: false, tcpKeepalive: -1, tcpKeepaliveIdle: -1, backlog: 100 }
+const DEFAULTS: Settings = {
+  ipv6: false,
+  tcpKeepalive: -1,
+  tcpKeepaliveIdle: -1,
+  backlog: 100,
+  tcpAcceptFilter: [],
+}
 
 /**
  * The `tcp://` transport, on `node:net`. Endpoints as libzmq: `tcp://host:port` to connect;
@@ -119,6 +134,9 @@ export class TcpTransport implements Transport {
   ): Promise<Listener> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: true })
+    const filter = config.tcpAcceptFilter.map((entry) =>
+      typeof entry === "string" ? parseTcpAddressMask(entry, { ipv6: config.ipv6 }) : entry,
+    )
     // The server sets TCP_NODELAY (and keepalive, when asked) on each accepted handle itself, before
     // the socket reaches us; only turning keepalive off needs a call of ours.
     const server = createServer({
@@ -136,7 +154,21 @@ export class TcpTransport implements Transport {
             return () => socket.remoteAddress ?? ""
           }
         : (socket: Socket) => () => socket.remoteAddress ?? ""
-    server.on("connection", (socket) => acceptStream(socket, () => prepare(socket), onConnection, log))
+    if (filter.length === 0) {
+      server.on("connection", (socket) => acceptStream(socket, () => prepare(socket), onConnection, log))
+    } else {
+      // As libzmq's tcp_listener: a peer no entry matches is closed as soon as it is accepted; it
+      // never reaches the socket, so no greeting is sent to it.
+      server.on("connection", (socket) => {
+        const peer = socket.remoteAddress ?? ""
+        if (!filter.some((mask) => matchesTcpAddressMask(mask, peer))) {
+          this.context.log("debug", NAMESPACE, `refused a connection from ${peer} (accept filter)`)
+          socket.destroy()
+          return
+        }
+        acceptStream(socket, () => prepare(socket), onConnection, log)
+      })
+    }
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(
@@ -227,12 +259,31 @@ function settings(base: Settings, options: TransportOptions | TcpOptions | undef
   }
   const backlog = source.backlog ?? base.backlog
   if (!Number.isInteger(backlog) || (backlog as number) < 0) throw invalid("backlog", backlog)
+  const tcpAcceptFilter = source.tcpAcceptFilter ?? base.tcpAcceptFilter
+  if (!Array.isArray(tcpAcceptFilter) || !tcpAcceptFilter.every(isFilterEntry)) {
+    throw invalid("tcpAcceptFilter", tcpAcceptFilter)
+  }
   return {
     ipv6,
     tcpKeepalive,
     tcpKeepaliveIdle: tcpKeepaliveIdle as number,
     backlog: backlog as number,
+    tcpAcceptFilter,
   }
+}
+
+function isFilterEntry(entry: unknown): entry is TcpAddressMask | string {
+  if (typeof entry === "string") return true
+  if (typeof entry !== "object" || entry === null) return false
+  const { family, bytes, prefix } = entry as Partial<TcpAddressMask>
+  return (
+    (family === 4 || family === 6) &&
+    bytes instanceof Uint8Array &&
+    bytes.length === (family === 4 ? 4 : 16) &&
+    Number.isInteger(prefix) &&
+    (prefix as number) >= 0 &&
+    (prefix as number) <= bytes.length * 8
+  )
 }
 
 function invalid(name: string, value: unknown): TransportError {

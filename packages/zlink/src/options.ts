@@ -1,4 +1,5 @@
 import type { SocketOptions } from "@zl/sockets"
+import { parseTcpAddressMask, type TcpAddressMask } from "@zl/transport-tcp"
 import { zmqError } from "./errors.js"
 import { type NumberCast, type SocketState, stateOf, toBytes, toNumber, unsupported } from "./internal.js"
 import type { SocketType } from "./socket.js"
@@ -355,8 +356,38 @@ export const socketOptions = {
   zapEnforceDomain: notYet("zapEnforceDomain", 93, "bool"),
   /** `ZMQ_SOCKS_PROXY`: SOCKS is not supported yet; only null is accepted. */
   socksProxy: notYet("socksProxy", 68, "string"),
-  /** `ZMQ_TCP_ACCEPT_FILTER`: not supported yet; only null is accepted. */
-  tcpAcceptFilter: notYet("tcpAcceptFilter", 38, "string"),
+  /**
+   * `ZMQ_TCP_ACCEPT_FILTER`: each value set adds an address (`"10.0.0.0/8"`, read with the socket's
+   * `ipv6` at that moment) to the list a tcp bind made afterwards checks every peer against; null
+   * empties the list. Write-only, as in libzmq: reading it fails with `EINVAL`.
+   */
+  tcpAcceptFilter: {
+    id: 38,
+    kind: "string",
+    get: () => {
+      throw zmqError("EINVAL")
+    },
+    set: (state, bytes: Uint8Array | null) => {
+      const options = transportOptionsOf(state)
+      if (bytes === null) {
+        options.tcpAcceptFilter = []
+        return
+      }
+      // libzmq takes 1 to 255 octets, read up to a NUL as C reads the string.
+      if (bytes.length === 0 || bytes.length > 255) throw zmqError("EINVAL")
+      const end = bytes.indexOf(0)
+      let mask: TcpAddressMask
+      try {
+        mask = parseTcpAddressMask(utf8.decode(end < 0 ? bytes : bytes.subarray(0, end)), {
+          ipv6: state.core.options.ipv6,
+        })
+      } catch {
+        throw zmqError("EINVAL")
+      }
+      const list = (options.tcpAcceptFilter as readonly TcpAddressMask[] | undefined) ?? []
+      options.tcpAcceptFilter = [...list, mask]
+    },
+  } as WritableRow<string | null>,
   /** `ZMQ_BINDTODEVICE`: not supported yet; only null is accepted. */
   interface: notYet("interface", 92, "string"),
 } as const satisfies OptionTable
