@@ -133,7 +133,7 @@ function isMapped(bytes: Uint8Array): boolean {
  * glibc's `inet_aton` as `getaddrinfo` uses it (the whole text, nothing after): one to four parts,
  * each decimal, octal (leading 0) or hexadecimal (0x); the last part fills the octets left.
  */
-function inetAton(text: string): Uint8Array | undefined {
+export function inetAton(text: string): Uint8Array | undefined {
   const parts = text.split(".")
   if (parts.length > 4) return undefined
   const values: number[] = []
@@ -167,7 +167,7 @@ function cNumber(part: string): number | undefined {
  * `inet_pton(AF_INET6)`: Node's `isIPv6` checks the syntax (eight groups of up to four hex digits,
  * at most one `::`, a dotted IPv4 tail), then the groups are laid out.
  */
-function inet6(text: string): Uint8Array | undefined {
+export function inet6(text: string): Uint8Array | undefined {
   if (text.includes("%") || !isIPv6(text)) return undefined
   const groups = (half: string): number[] => {
     if (half === "") return []

@@ -15,6 +15,7 @@ import {
 } from "@zl/transport"
 import { acceptStream, StreamSocketConnection, whenConnected } from "@zl/transport/internal"
 import { matchesTcpAddressMask, parseTcpAddressMask, type TcpAddressMask } from "./address-mask.js"
+import { socksHandshake } from "./socks.js"
 
 const NAMESPACE = "zl:tcp"
 
@@ -53,6 +54,18 @@ export interface TcpOptions {
    * with this bind's `ipv6`). Default empty: every peer is accepted.
    */
   readonly tcpAcceptFilter?: readonly (TcpAddressMask | string)[]
+  /**
+   * `ZMQ_SOCKS_PROXY`: `host:port` of a SOCKS5 proxy that every dial goes through (no
+   * authentication, as zeromq v6); the target's host is sent as it is written, a name unresolved.
+   * `null` (the default) or `""` dials directly.
+   */
+  readonly socksProxy?: string | null
+  /**
+   * How long (ms) the SOCKS5 exchange with the proxy may take; 0 for no limit. Read from the
+   * socket's `handshakeInterval` (`ZMQ_HANDSHAKE_IVL`), default 30,000, so that a proxy that
+   * accepts and never answers cannot hold a connect forever.
+   */
+  readonly handshakeInterval?: number
 }
 
 interface Settings {
@@ -61,6 +74,8 @@ interface Settings {
   readonly tcpKeepaliveIdle: number
   readonly backlog: number
   readonly tcpAcceptFilter: readonly (TcpAddressMask | string)[]
+  readonly socksProxy: string | null
+  readonly handshakeInterval: number
 }
 
 const DEFAULTS: Settings = {
@@ -69,6 +84,8 @@ const DEFAULTS: Settings = {
   tcpKeepaliveIdle: -1,
   backlog: 100,
   tcpAcceptFilter: [],
+  socksProxy: null,
+  handshakeInterval: 30_000,
 }
 
 /**
@@ -197,12 +214,24 @@ export class TcpTransport implements Transport {
   async dial(address: string, options: DialOptions = {}): Promise<Connection> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: false })
+    const proxy =
+      config.socksProxy === null || config.socksProxy === ""
+        ? undefined
+        : parseTcpAddress(config.socksProxy, { bind: false })
     const signal = options.signal
     signal?.throwIfAborted()
-    const socket = netConnect({ host, port })
+    const socket = netConnect(proxy ?? { host, port })
     await whenConnected(socket, signal)
     try {
       configure(socket, config)
+    } catch (err) {
+      socket.destroy()
+      throw TransportError.from(err)
+    }
+    // As libzmq's socks_connecter: the proxy connection gets the socket's tcp options, then the
+    // SOCKS5 exchange, then the same connection carries ZMTP.
+    if (proxy !== undefined) await socksHandshake(socket, host, port, config.handshakeInterval, signal)
+    try {
       return new StreamSocketConnection(socket, socket.remoteAddress ?? host)
     } catch (err) {
       socket.destroy()
@@ -259,6 +288,12 @@ function settings(base: Settings, options: TransportOptions | TcpOptions | undef
   }
   const backlog = source.backlog ?? base.backlog
   if (!Number.isInteger(backlog) || (backlog as number) < 0) throw invalid("backlog", backlog)
+  const socksProxy = source.socksProxy === undefined ? base.socksProxy : source.socksProxy
+  if (socksProxy !== null && typeof socksProxy !== "string") throw invalid("socksProxy", socksProxy)
+  const handshakeInterval = source.handshakeInterval ?? base.handshakeInterval
+  if (!Number.isInteger(handshakeInterval) || (handshakeInterval as number) < 0) {
+    throw invalid("handshakeInterval", handshakeInterval)
+  }
   const tcpAcceptFilter = source.tcpAcceptFilter ?? base.tcpAcceptFilter
   if (!Array.isArray(tcpAcceptFilter) || !tcpAcceptFilter.every(isFilterEntry)) {
     throw invalid("tcpAcceptFilter", tcpAcceptFilter)
@@ -269,6 +304,8 @@ function settings(base: Settings, options: TransportOptions | TcpOptions | undef
     tcpKeepaliveIdle: tcpKeepaliveIdle as number,
     backlog: backlog as number,
     tcpAcceptFilter,
+    socksProxy,
+    handshakeInterval: handshakeInterval as number,
   }
 }
 

@@ -354,8 +354,19 @@ export const socketOptions = {
   zapDomain: notYet("zapDomain", 55, "string"),
   /** `ZMQ_ZAP_ENFORCE_DOMAIN`: ZAP is not supported yet; only false is accepted. */
   zapEnforceDomain: notYet("zapEnforceDomain", 93, "bool"),
-  /** `ZMQ_SOCKS_PROXY`: SOCKS is not supported yet; only null is accepted. */
-  socksProxy: notYet("socksProxy", 68, "string"),
+  /**
+   * `ZMQ_SOCKS_PROXY`: `host:port` of a SOCKS5 proxy that tcp connects made afterwards go through,
+   * without authentication as in zeromq v6; null connects directly. As libzmq, `""` is refused.
+   */
+  socksProxy: {
+    id: 68,
+    kind: "string",
+    get: (state) => (transportOptionsOf(state).socksProxy as string | null | undefined) ?? null,
+    set: (state, bytes: Uint8Array | null) => {
+      if (bytes !== null && bytes.length === 0) throw zmqError("EINVAL")
+      transportOptionsOf(state).socksProxy = text(bytes)
+    },
+  } as WritableRow<string | null>,
   /**
    * `ZMQ_TCP_ACCEPT_FILTER`: each value set adds an address (`"10.0.0.0/8"`, read with the socket's
    * `ipv6` at that moment) to the list a tcp bind made afterwards checks every peer against; null
