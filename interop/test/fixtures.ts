@@ -91,7 +91,7 @@ const zlinkTraits: Traits = {
   staleReplyRejectsReceive: false,
   pairRejectsEarlyReplacement: false,
   reordersAcrossReconnect: false,
-  // Security mechanisms (PLAIN, CURVE, ZAP), device binding,
+  // Security mechanisms (PLAIN, CURVE, ZAP),
   // conflation, ROUTER probing, the relaxed/correlating REQ, and XPUB's manual mode and welcome message.
   unsupported: new Set([
     "plainServer",
@@ -103,7 +103,6 @@ const zlinkTraits: Traits = {
     "curveServerKey",
     "zapDomain",
     "zapEnforceDomain",
-    "interface",
     "conflate",
     "probeRouter",
     "relaxed",

@@ -66,6 +66,12 @@ export interface TcpOptions {
    * accepts and never answers cannot hold a connect forever.
    */
   readonly handshakeInterval?: number
+  /**
+   * `ZMQ_BINDTODEVICE`: Node cannot bind a socket to a network device, so a bind or dial with an
+   * interface named fails with `ENOTSUP`, as with the libzmq zeromq 6.8.0 ships, which is built
+   * without `SO_BINDTODEVICE`. `null` (the default) or `""` for none.
+   */
+  readonly interface?: string | null
 }
 
 interface Settings {
@@ -76,6 +82,7 @@ interface Settings {
   readonly tcpAcceptFilter: readonly (TcpAddressMask | string)[]
   readonly socksProxy: string | null
   readonly handshakeInterval: number
+  readonly interface: string | null
 }
 
 const DEFAULTS: Settings = {
@@ -86,6 +93,7 @@ const DEFAULTS: Settings = {
   tcpAcceptFilter: [],
   socksProxy: null,
   handshakeInterval: 30_000,
+  interface: null,
 }
 
 /**
@@ -151,6 +159,7 @@ export class TcpTransport implements Transport {
   ): Promise<Listener> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: true })
+    refuseDevice(config)
     const filter = config.tcpAcceptFilter.map((entry) =>
       typeof entry === "string" ? parseTcpAddressMask(entry, { ipv6: config.ipv6 }) : entry,
     )
@@ -214,6 +223,7 @@ export class TcpTransport implements Transport {
   async dial(address: string, options: DialOptions = {}): Promise<Connection> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: false })
+    refuseDevice(config)
     const proxy =
       config.socksProxy === null || config.socksProxy === ""
         ? undefined
@@ -294,6 +304,8 @@ function settings(base: Settings, options: TransportOptions | TcpOptions | undef
   if (!Number.isInteger(handshakeInterval) || (handshakeInterval as number) < 0) {
     throw invalid("handshakeInterval", handshakeInterval)
   }
+  const device = source.interface === undefined ? base.interface : source.interface
+  if (device !== null && typeof device !== "string") throw invalid("interface", device)
   const tcpAcceptFilter = source.tcpAcceptFilter ?? base.tcpAcceptFilter
   if (!Array.isArray(tcpAcceptFilter) || !tcpAcceptFilter.every(isFilterEntry)) {
     throw invalid("tcpAcceptFilter", tcpAcceptFilter)
@@ -306,6 +318,17 @@ function settings(base: Settings, options: TransportOptions | TcpOptions | undef
     tcpAcceptFilter,
     socksProxy,
     handshakeInterval: handshakeInterval as number,
+    interface: device,
+  }
+}
+
+/** `ENOTSUP` for a bind or dial with a device named: see {@link TcpOptions.interface}. */
+function refuseDevice(config: Settings): void {
+  if (config.interface !== null && config.interface !== "") {
+    throw new TransportError(
+      "ENOTSUP",
+      `cannot bind a socket to the device ${JSON.stringify(config.interface)}: Node has no SO_BINDTODEVICE`,
+    )
   }
 }
 

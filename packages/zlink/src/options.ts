@@ -399,8 +399,21 @@ export const socketOptions = {
       options.tcpAcceptFilter = [...list, mask]
     },
   } as WritableRow<string | null>,
-  /** `ZMQ_BINDTODEVICE`: not supported yet; only null is accepted. */
-  interface: notYet("interface", 92, "string"),
+  /**
+   * `ZMQ_BINDTODEVICE`: a network interface name of up to 16 octets, read back as set; null for
+   * none. Node cannot bind a socket to a device, and neither can the libzmq that zeromq 6.8.0 ships
+   * (built without `SO_BINDTODEVICE`): as there, a tcp bind made while it is set fails with
+   * `ENOTSUP` and a tcp connect keeps failing and retrying; ipc and inproc ignore it.
+   */
+  interface: {
+    id: 92,
+    kind: "string",
+    get: (state) => (transportOptionsOf(state).interface as string | null | undefined) ?? null,
+    set: (state, bytes: Uint8Array | null) => {
+      if (bytes !== null && (bytes.length === 0 || bytes.length > 16)) throw zmqError("EINVAL")
+      transportOptionsOf(state).interface = text(bytes)
+    },
+  } as WritableRow<string | null>,
 } as const satisfies OptionTable
 
 /** Options of the sockets that send. */

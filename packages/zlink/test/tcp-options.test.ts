@@ -4,8 +4,10 @@
  * Node cannot apply warn once per process, and the context's `maxSockets` refuses a socket past it
  * with `EMFILE`, side by side with libzmq through the `zeromq` package.
  */
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import * as zmq from "zeromq"
 import * as zl from "../src/index.js"
@@ -325,4 +327,50 @@ describe("the context's maxSockets and maxMessageSize", () => {
     const [body] = await pull.receive()
     expect(body!.length).toBe(1000)
   })
+})
+
+describe("interface (ZMQ_BINDTODEVICE)", () => {
+  for (const [name, impl] of impls) {
+    it(`${name}: takes a name of up to 16 octets, reads it back, and null clears it`, () => {
+      const dealer = track(new impl.Dealer())
+      expect(dealer.interface).toBeNull()
+      dealer.interface = "x".repeat(16)
+      expect(dealer.interface).toBe("x".repeat(16))
+      for (const bad of ["x".repeat(17), ""]) {
+        expect(() => {
+          dealer.interface = bad
+        }).toThrow(expect.objectContaining({ code: "EINVAL" }))
+      }
+      dealer.interface = "lo"
+      expect(dealer.interface).toBe("lo")
+      dealer.interface = null
+      expect(dealer.interface).toBeNull()
+    })
+
+    it(`${name}: a tcp bind with an interface set fails with ENOTSUP; ipc and inproc ignore it`, async () => {
+      const router = track(new impl.Router({ linger: 0, interface: "lo" }))
+      await expect(router.bind("tcp://127.0.0.1:*")).rejects.toMatchObject({
+        code: "ENOTSUP",
+        errno: 95,
+        message: "Operation not supported",
+      })
+      await router.bind(`inproc://interface-${name}`)
+      const dir = mkdtempSync(join(tmpdir(), "zlink-interface-"))
+      closers.push(() => rmSync(dir, { recursive: true, force: true }))
+      await router.bind(`ipc://${dir}/socket`)
+    })
+
+    it(`${name}: a tcp connect with an interface set retries and never connects`, async () => {
+      const router = track(new impl.Router({ linger: 0 }))
+      await router.bind("tcp://127.0.0.1:*")
+      const dealer = track(new impl.Dealer({ linger: 0, interface: "lo", reconnectInterval: 20 }))
+      const types: string[] = []
+      for (const type of ["connect:retry", "connect", "handshake"] as const) {
+        dealer.events.on(type, () => types.push(type))
+      }
+      dealer.connect(router.lastEndpoint!)
+      await until(() => types.length >= 3, 2000, "three retries")
+      expect(types.slice(0, 3)).toEqual(["connect:retry", "connect:retry", "connect:retry"])
+    })
+  }
 })
