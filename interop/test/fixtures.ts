@@ -91,7 +91,7 @@ const zlinkTraits: Traits = {
   staleReplyRejectsReceive: false,
   pairRejectsEarlyReplacement: false,
   reordersAcrossReconnect: false,
-  // Security mechanisms (PLAIN, CURVE, ZAP), SOCKS proxies, accept filters and device binding,
+  // Security mechanisms (PLAIN, CURVE, ZAP),
   // conflation, ROUTER probing, the relaxed/correlating REQ, and XPUB's manual mode and welcome message.
   unsupported: new Set([
     "plainServer",
@@ -103,9 +103,6 @@ const zlinkTraits: Traits = {
     "curveServerKey",
     "zapDomain",
     "zapEnforceDomain",
-    "socksProxy",
-    "tcpAcceptFilter",
-    "interface",
     "conflate",
     "probeRouter",
     "relaxed",

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+export { matchesTcpAddressMask, parseTcpAddressMask, type TcpAddressMask } from "./address-mask.js"
 export { type TcpOptions, TcpTransport, tcp } from "./tcp.js"
 
 /**

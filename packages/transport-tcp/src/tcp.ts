@@ -14,6 +14,8 @@ import {
   transportSymbol,
 } from "@zl/transport"
 import { acceptStream, StreamSocketConnection, whenConnected } from "@zl/transport/internal"
+import { matchesTcpAddressMask, parseTcpAddressMask, type TcpAddressMask } from "./address-mask.js"
+import { socksHandshake } from "./socks.js"
 
 const NAMESPACE = "zl:tcp"
 
@@ -45,6 +47,31 @@ export interface TcpOptions {
   readonly tcpKeepaliveIdle?: number
   /** `ZMQ_BACKLOG`: the queue of connections not yet accepted. Default `100`, as libzmq. */
   readonly backlog?: number
+  /**
+   * `ZMQ_TCP_ACCEPT_FILTER`: when not empty, a listener accepts only peers whose address one entry
+   * matches, and closes the others as soon as they are accepted, before a byte is sent. Entries are
+   * {@link TcpAddressMask}s or their text (`"10.0.0.0/8"`, parsed by {@link parseTcpAddressMask}
+   * with this bind's `ipv6`). Default empty: every peer is accepted.
+   */
+  readonly tcpAcceptFilter?: readonly (TcpAddressMask | string)[]
+  /**
+   * `ZMQ_SOCKS_PROXY`: `host:port` of a SOCKS5 proxy that every dial goes through (no
+   * authentication, as zeromq v6); the target's host is sent as it is written, a name unresolved.
+   * `null` (the default) or `""` dials directly.
+   */
+  readonly socksProxy?: string | null
+  /**
+   * How long (ms) the SOCKS5 exchange with the proxy may take; 0 for no limit. Read from the
+   * socket's `handshakeInterval` (`ZMQ_HANDSHAKE_IVL`), default 30,000, so that a proxy that
+   * accepts and never answers cannot hold a connect forever.
+   */
+  readonly handshakeInterval?: number
+  /**
+   * `ZMQ_BINDTODEVICE`: Node cannot bind a socket to a network device, so a bind or dial with an
+   * interface named fails with `ENOTSUP`, as with the libzmq zeromq 6.8.0 ships, which is built
+   * without `SO_BINDTODEVICE`. `null` (the default) or `""` for none.
+   */
+  readonly interface?: string | null
 }
 
 interface Settings {
@@ -52,9 +79,22 @@ interface Settings {
   readonly tcpKeepalive: -1 | 0 | 1
   readonly tcpKeepaliveIdle: number
   readonly backlog: number
+  readonly tcpAcceptFilter: readonly (TcpAddressMask | string)[]
+  readonly socksProxy: string | null
+  readonly handshakeInterval: number
+  readonly interface: string | null
 }
 
-const DEFAULTS: Settings = { ipv6: false, tcpKeepalive: -1, tcpKeepaliveIdle: -1, backlog: 100 }
+const DEFAULTS: Settings = {
+  ipv6: false,
+  tcpKeepalive: -1,
+  tcpKeepaliveIdle: -1,
+  backlog: 100,
+  tcpAcceptFilter: [],
+  socksProxy: null,
+  handshakeInterval: 30_000,
+  interface: null,
+}
 
 /**
  * The `tcp://` transport, on `node:net`. Endpoints as libzmq: `tcp://host:port` to connect;
@@ -119,6 +159,10 @@ export class TcpTransport implements Transport {
   ): Promise<Listener> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: true })
+    refuseDevice(config)
+    const filter = config.tcpAcceptFilter.map((entry) =>
+      typeof entry === "string" ? parseTcpAddressMask(entry, { ipv6: config.ipv6 }) : entry,
+    )
     // The server sets TCP_NODELAY (and keepalive, when asked) on each accepted handle itself, before
     // the socket reaches us; only turning keepalive off needs a call of ours.
     const server = createServer({
@@ -136,7 +180,21 @@ export class TcpTransport implements Transport {
             return () => socket.remoteAddress ?? ""
           }
         : (socket: Socket) => () => socket.remoteAddress ?? ""
-    server.on("connection", (socket) => acceptStream(socket, () => prepare(socket), onConnection, log))
+    if (filter.length === 0) {
+      server.on("connection", (socket) => acceptStream(socket, () => prepare(socket), onConnection, log))
+    } else {
+      // As libzmq's tcp_listener: a peer no entry matches is closed as soon as it is accepted; it
+      // never reaches the socket, so no greeting is sent to it.
+      server.on("connection", (socket) => {
+        const peer = socket.remoteAddress ?? ""
+        if (!filter.some((mask) => matchesTcpAddressMask(mask, peer))) {
+          this.context.log("debug", NAMESPACE, `refused a connection from ${peer} (accept filter)`)
+          socket.destroy()
+          return
+        }
+        acceptStream(socket, () => prepare(socket), onConnection, log)
+      })
+    }
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(
@@ -165,12 +223,25 @@ export class TcpTransport implements Transport {
   async dial(address: string, options: DialOptions = {}): Promise<Connection> {
     const config = settings(this.defaults, options.options)
     const { host, port } = parseTcpAddress(address, { bind: false })
+    refuseDevice(config)
+    const proxy =
+      config.socksProxy === null || config.socksProxy === ""
+        ? undefined
+        : parseTcpAddress(config.socksProxy, { bind: false })
     const signal = options.signal
     signal?.throwIfAborted()
-    const socket = netConnect({ host, port })
+    const socket = netConnect(proxy ?? { host, port })
     await whenConnected(socket, signal)
     try {
       configure(socket, config)
+    } catch (err) {
+      socket.destroy()
+      throw TransportError.from(err)
+    }
+    // As libzmq's socks_connecter: the proxy connection gets the socket's tcp options, then the
+    // SOCKS5 exchange, then the same connection carries ZMTP.
+    if (proxy !== undefined) await socksHandshake(socket, host, port, config.handshakeInterval, signal)
+    try {
       return new StreamSocketConnection(socket, socket.remoteAddress ?? host)
     } catch (err) {
       socket.destroy()
@@ -227,12 +298,52 @@ function settings(base: Settings, options: TransportOptions | TcpOptions | undef
   }
   const backlog = source.backlog ?? base.backlog
   if (!Number.isInteger(backlog) || (backlog as number) < 0) throw invalid("backlog", backlog)
+  const socksProxy = source.socksProxy === undefined ? base.socksProxy : source.socksProxy
+  if (socksProxy !== null && typeof socksProxy !== "string") throw invalid("socksProxy", socksProxy)
+  const handshakeInterval = source.handshakeInterval ?? base.handshakeInterval
+  if (!Number.isInteger(handshakeInterval) || (handshakeInterval as number) < 0) {
+    throw invalid("handshakeInterval", handshakeInterval)
+  }
+  const device = source.interface === undefined ? base.interface : source.interface
+  if (device !== null && typeof device !== "string") throw invalid("interface", device)
+  const tcpAcceptFilter = source.tcpAcceptFilter ?? base.tcpAcceptFilter
+  if (!Array.isArray(tcpAcceptFilter) || !tcpAcceptFilter.every(isFilterEntry)) {
+    throw invalid("tcpAcceptFilter", tcpAcceptFilter)
+  }
   return {
     ipv6,
     tcpKeepalive,
     tcpKeepaliveIdle: tcpKeepaliveIdle as number,
     backlog: backlog as number,
+    tcpAcceptFilter,
+    socksProxy,
+    handshakeInterval: handshakeInterval as number,
+    interface: device,
   }
+}
+
+/** `ENOTSUP` for a bind or dial with a device named: see {@link TcpOptions.interface}. */
+function refuseDevice(config: Settings): void {
+  if (config.interface !== null && config.interface !== "") {
+    throw new TransportError(
+      "ENOTSUP",
+      `cannot bind a socket to the device ${JSON.stringify(config.interface)}: Node has no SO_BINDTODEVICE`,
+    )
+  }
+}
+
+function isFilterEntry(entry: unknown): entry is TcpAddressMask | string {
+  if (typeof entry === "string") return true
+  if (typeof entry !== "object" || entry === null) return false
+  const { family, bytes, prefix } = entry as Partial<TcpAddressMask>
+  return (
+    (family === 4 || family === 6) &&
+    bytes instanceof Uint8Array &&
+    bytes.length === (family === 4 ? 4 : 16) &&
+    Number.isInteger(prefix) &&
+    (prefix as number) >= 0 &&
+    (prefix as number) <= bytes.length * 8
+  )
 }
 
 function invalid(name: string, value: unknown): TransportError {

@@ -241,12 +241,26 @@ describe("tcp transport", () => {
       expect(setSocketKeepAlive).not.toHaveBeenCalled()
     })
 
+    it("refuses a bind and a dial with an interface named (no SO_BINDTODEVICE on Node) with ENOTSUP", async () => {
+      const options = { interface: "lo" }
+      await expect(transport().listen("127.0.0.1:*", () => {}, { options })).rejects.toMatchObject({
+        code: "ENOTSUP",
+      })
+      await expect(transport().dial("127.0.0.1:1", { options })).rejects.toMatchObject({ code: "ENOTSUP" })
+      const { client } = await pair("127.0.0.1:*", transport(), { interface: null })
+      expect(client.peerAddress).toBe("127.0.0.1")
+    })
+
     it.each([
       { tcpKeepalive: 2 },
       { tcpKeepalive: "1" },
       { tcpKeepaliveIdle: 1.5 },
       { ipv6: 1 },
       { backlog: -1 },
+      { interface: 1 },
+      { socksProxy: 1080 },
+      { handshakeInterval: -1 },
+      { tcpAcceptFilter: "127.0.0.1" },
     ])("rejects the option %o with EINVAL", async (options) => {
       await expect(transport().listen("127.0.0.1:*", () => {}, { options })).rejects.toMatchObject({
         code: "EINVAL",

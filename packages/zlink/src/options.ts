@@ -1,7 +1,9 @@
 import type { SocketOptions } from "@zl/sockets"
+import { parseTcpAddressMask, type TcpAddressMask } from "@zl/transport-tcp"
 import { zmqError } from "./errors.js"
 import { type NumberCast, type SocketState, stateOf, toBytes, toNumber, unsupported } from "./internal.js"
 import type { SocketType } from "./socket.js"
+import { warnNoEffect } from "./warnings.js"
 
 /**
  * Every socket option of the `zeromq` v6 API, as one table per group of socket classes. A row says
@@ -122,6 +124,57 @@ function tuning<V extends number | boolean>(
   }
 }
 
+/**
+ * An option that libzmq hands to the operating system and Node 20 gives no way to set: kept, checked
+ * and read back as libzmq does, with the one-time warning (see `warnNoEffect`) when it is set to
+ * anything but its default. `reason` says what is missing.
+ */
+function noEffect<V extends number | boolean>(
+  name: string,
+  id: number,
+  kind: "bool" | NumberCast,
+  fallback: V,
+  reason: string,
+  valid: (value: number) => boolean = () => true,
+): WritableRow<V> {
+  const row = tuning(name, id, kind, fallback, valid)
+  return {
+    ...row,
+    set: (state, value: V) => {
+      ;(row.set as (state: SocketState, value: V) => void)(state, value)
+      if (value !== fallback) warnNoEffect(name, reason)
+    },
+  }
+}
+
+/**
+ * A transport option the core socket does not know (`tcpKeepaliveIdle`): kept among the core
+ * socket's options, which every bind and connect hands to its transport (`ListenOptions.options`,
+ * `DialOptions.options`), so that the transport applies it from the next bind or connect on, as
+ * libzmq does.
+ */
+function transportNumber(
+  key: string,
+  id: number,
+  kind: NumberCast,
+  fallback: number,
+  valid: (value: number) => boolean,
+): WritableRow<number> {
+  return {
+    id,
+    kind,
+    get: (state) => (transportOptionsOf(state)[key] as number | undefined) ?? fallback,
+    set: (state, value: number) => {
+      if (!valid(value)) throw zmqError("EINVAL")
+      transportOptionsOf(state)[key] = value
+    },
+  }
+}
+
+function transportOptionsOf(state: SocketState): Record<string, unknown> {
+  return state.core.options as unknown as Record<string, unknown>
+}
+
 /** An option whose feature zlink does not have yet: its default is accepted, anything else is `ENOTSUP`. */
 function notYet(name: string, id: number, kind: "bool", timing?: Timing): WritableRow<boolean>
 function notYet(name: string, id: number, kind: "string", timing?: Timing): WritableRow<string | null>
@@ -161,6 +214,8 @@ function text(bytes: Uint8Array | null): string | null {
   return bytes === null || bytes.length === 0 ? null : utf8.decode(bytes)
 }
 
+const NO_IO_THREADS = "zlink runs every socket on Node's event loop and has no I/O threads to choose from"
+
 // ---- the tables ----------------------------------------------------------------------------------------
 
 /** Options of every socket. */
@@ -185,7 +240,10 @@ export const socketOptions = {
   backlog: coreNumber("backlog", 19, "int32", (v) => v >= 0),
   /** `ZMQ_MAXMSGSIZE`: the largest message accepted from a peer; negative for no limit (docs/limits.md). */
   maxMessageSize: coreNumber("maxMessageSize", 22, "int64", () => true),
-  /** `ZMQ_TCP_KEEPALIVE`: -1 OS default, 0 off, 1 on. */
+  /**
+   * `ZMQ_TCP_KEEPALIVE`: -1 leaves the OS default, 0 turns `SO_KEEPALIVE` off, 1 on, on every
+   * connection bound or connected after it is set (Node's `setKeepAlive`).
+   */
   tcpKeepalive: coreNumber("tcpKeepalive", 34, "int32", (v) => v >= -1 && v <= 1),
   /** `ZMQ_IMMEDIATE`: queue messages only for completed connections. */
   immediate: coreBoolean("immediate", 39),
@@ -210,24 +268,64 @@ export const socketOptions = {
   heartbeatTimeout: coreNumber("heartbeatTimeout", 77, "int32", (v) => v >= 0),
   /** `ZMQ_CONNECT_TIMEOUT` (ms); 0 for the OS default. */
   connectTimeout: coreNumber("connectTimeout", 79, "int32", (v) => v >= 0),
-  /** `ZMQ_AFFINITY`: accepted, without effect (zlink has no I/O threads). */
-  affinity: tuning("affinity", 4, "uint64", 0),
+  /** `ZMQ_AFFINITY`: accepted and read back, without effect (warned once): no I/O threads. */
+  affinity: noEffect("affinity", 4, "uint64", 0, NO_IO_THREADS),
   /** `ZMQ_RATE`: accepted, without effect (no multicast). */
   rate: tuning("rate", 8, "int32", 100, (v) => v > 0),
   /** `ZMQ_RECOVERY_IVL`: accepted, without effect (no multicast). */
   recoveryInterval: tuning("recoveryInterval", 9, "int32", 10_000, (v) => v >= 0),
   /** `ZMQ_MULTICAST_MAXTPDU`: accepted, without effect (no multicast). */
   multicastMaxTransportDataUnit: tuning("multicastMaxTransportDataUnit", 84, "int32", 1500, (v) => v > 0),
-  /** `ZMQ_TOS`: accepted, without effect. */
-  typeOfService: tuning("typeOfService", 57, "int32", 0, (v) => v >= 0),
-  /** `ZMQ_TCP_KEEPALIVE_CNT`: accepted, without effect. */
-  tcpKeepaliveCount: tuning("tcpKeepaliveCount", 35, "int32", -1, (v) => v >= -1),
-  /** `ZMQ_TCP_KEEPALIVE_IDLE`: accepted, without effect. */
-  tcpKeepaliveIdle: tuning("tcpKeepaliveIdle", 36, "int32", -1, (v) => v >= -1),
-  /** `ZMQ_TCP_KEEPALIVE_INTVL`: accepted, without effect. */
-  tcpKeepaliveInterval: tuning("tcpKeepaliveInterval", 37, "int32", -1, (v) => v >= -1),
-  /** `ZMQ_TCP_MAXRT`: accepted, without effect. */
-  tcpMaxRetransmitTimeout: tuning("tcpMaxRetransmitTimeout", 80, "int32", 0, (v) => v >= 0),
+  /** `ZMQ_TOS`: accepted and read back, without effect (warned once): Node cannot set `IP_TOS`. */
+  typeOfService: noEffect(
+    "typeOfService",
+    57,
+    "int32",
+    0,
+    "Node 20's net sockets cannot set IP_TOS",
+    (v) => v >= 0,
+  ),
+  /**
+   * `ZMQ_TCP_KEEPALIVE_CNT`: accepted and read back, without effect (warned once): Node cannot set
+   * `TCP_KEEPCNT`.
+   */
+  tcpKeepaliveCount: noEffect(
+    "tcpKeepaliveCount",
+    35,
+    "int32",
+    -1,
+    "Node 20's net sockets cannot set TCP_KEEPCNT (when tcpKeepaliveIdle is set, libuv sets it to 10)",
+    (v) => v >= -1,
+  ),
+  /**
+   * `ZMQ_TCP_KEEPALIVE_IDLE`: seconds of idleness before the first keepalive probe, on connections
+   * bound or connected with `tcpKeepalive` 1 after it is set; -1 (and 0) leave the OS default.
+   */
+  tcpKeepaliveIdle: transportNumber("tcpKeepaliveIdle", 36, "int32", -1, (v) => v >= -1),
+  /**
+   * `ZMQ_TCP_KEEPALIVE_INTVL`: accepted and read back, without effect (warned once): Node cannot set
+   * `TCP_KEEPINTVL`.
+   */
+  tcpKeepaliveInterval: noEffect(
+    "tcpKeepaliveInterval",
+    37,
+    "int32",
+    -1,
+    "Node 20's net sockets cannot set TCP_KEEPINTVL (when tcpKeepaliveIdle is set, libuv sets it to 1 s)",
+    (v) => v >= -1,
+  ),
+  /**
+   * `ZMQ_TCP_MAXRT`: accepted and read back, without effect (warned once): Node cannot set
+   * `TCP_USER_TIMEOUT`.
+   */
+  tcpMaxRetransmitTimeout: noEffect(
+    "tcpMaxRetransmitTimeout",
+    80,
+    "int32",
+    0,
+    "Node 20's net sockets cannot set TCP_USER_TIMEOUT",
+    (v) => v >= 0,
+  ),
   /** `ZMQ_LOOPBACK_FASTPATH`: accepted, without effect (Windows only in libzmq). */
   loopbackFastPath: tuning("loopbackFastPath", 94, "bool", false),
   /** `ZMQ_VMCI_BUFFER_SIZE`: fails with `EINVAL` (no VMCI transport). */
@@ -256,20 +354,81 @@ export const socketOptions = {
   zapDomain: notYet("zapDomain", 55, "string"),
   /** `ZMQ_ZAP_ENFORCE_DOMAIN`: ZAP is not supported yet; only false is accepted. */
   zapEnforceDomain: notYet("zapEnforceDomain", 93, "bool"),
-  /** `ZMQ_SOCKS_PROXY`: SOCKS is not supported yet; only null is accepted. */
-  socksProxy: notYet("socksProxy", 68, "string"),
-  /** `ZMQ_TCP_ACCEPT_FILTER`: not supported yet; only null is accepted. */
-  tcpAcceptFilter: notYet("tcpAcceptFilter", 38, "string"),
-  /** `ZMQ_BINDTODEVICE`: not supported yet; only null is accepted. */
-  interface: notYet("interface", 92, "string"),
+  /**
+   * `ZMQ_SOCKS_PROXY`: `host:port` of a SOCKS5 proxy that tcp connects made afterwards go through,
+   * without authentication as in zeromq v6; null connects directly. As libzmq, `""` is refused.
+   */
+  socksProxy: {
+    id: 68,
+    kind: "string",
+    get: (state) => (transportOptionsOf(state).socksProxy as string | null | undefined) ?? null,
+    set: (state, bytes: Uint8Array | null) => {
+      if (bytes !== null && bytes.length === 0) throw zmqError("EINVAL")
+      transportOptionsOf(state).socksProxy = text(bytes)
+    },
+  } as WritableRow<string | null>,
+  /**
+   * `ZMQ_TCP_ACCEPT_FILTER`: each value set adds an address (`"10.0.0.0/8"`, read with the socket's
+   * `ipv6` at that moment) to the list a tcp bind made afterwards checks every peer against; null
+   * empties the list. Write-only, as in libzmq: reading it fails with `EINVAL`.
+   */
+  tcpAcceptFilter: {
+    id: 38,
+    kind: "string",
+    get: () => {
+      throw zmqError("EINVAL")
+    },
+    set: (state, bytes: Uint8Array | null) => {
+      const options = transportOptionsOf(state)
+      if (bytes === null) {
+        options.tcpAcceptFilter = []
+        return
+      }
+      // libzmq takes 1 to 255 octets, read up to a NUL as C reads the string.
+      if (bytes.length === 0 || bytes.length > 255) throw zmqError("EINVAL")
+      const end = bytes.indexOf(0)
+      let mask: TcpAddressMask
+      try {
+        mask = parseTcpAddressMask(utf8.decode(end < 0 ? bytes : bytes.subarray(0, end)), {
+          ipv6: state.core.options.ipv6,
+        })
+      } catch {
+        throw zmqError("EINVAL")
+      }
+      const list = (options.tcpAcceptFilter as readonly TcpAddressMask[] | undefined) ?? []
+      options.tcpAcceptFilter = [...list, mask]
+    },
+  } as WritableRow<string | null>,
+  /**
+   * `ZMQ_BINDTODEVICE`: a network interface name of up to 16 octets, read back as set; null for
+   * none. Node cannot bind a socket to a device, and neither can the libzmq that zeromq 6.8.0 ships
+   * (built without `SO_BINDTODEVICE`): as there, a tcp bind made while it is set fails with
+   * `ENOTSUP` and a tcp connect keeps failing and retrying; ipc and inproc ignore it.
+   */
+  interface: {
+    id: 92,
+    kind: "string",
+    get: (state) => (transportOptionsOf(state).interface as string | null | undefined) ?? null,
+    set: (state, bytes: Uint8Array | null) => {
+      if (bytes !== null && (bytes.length === 0 || bytes.length > 16)) throw zmqError("EINVAL")
+      transportOptionsOf(state).interface = text(bytes)
+    },
+  } as WritableRow<string | null>,
 } as const satisfies OptionTable
 
 /** Options of the sockets that send. */
 export const writableOptions = {
   /** `ZMQ_MULTICAST_HOPS`: accepted, without effect (no multicast). */
   multicastHops: tuning("multicastHops", 25, "int32", 1, (v) => v > 0),
-  /** `ZMQ_SNDBUF`: accepted, without effect; -1 leaves the OS default. */
-  sendBufferSize: tuning("sendBufferSize", 11, "int32", -1, (v) => v >= -1),
+  /** `ZMQ_SNDBUF`: accepted and read back, without effect (warned once): Node cannot set `SO_SNDBUF`. */
+  sendBufferSize: noEffect(
+    "sendBufferSize",
+    11,
+    "int32",
+    -1,
+    "Node 20's net sockets cannot set SO_SNDBUF",
+    (v) => v >= -1,
+  ),
   /** `ZMQ_SNDHWM`: messages queued per peer before sends wait or drop; 0 for no limit. */
   sendHighWaterMark: coreNumber("sendHighWaterMark", 23, "int32", (v) => v >= 0, { immediate: true }),
   /** `ZMQ_SNDTIMEO` (ms); -1 waits forever, 0 fails at once with `EAGAIN`. */
@@ -278,8 +437,15 @@ export const writableOptions = {
 
 /** Options of the sockets that receive. */
 export const readableOptions = {
-  /** `ZMQ_RCVBUF`: accepted, without effect; -1 leaves the OS default. */
-  receiveBufferSize: tuning("receiveBufferSize", 12, "int32", -1, (v) => v >= -1),
+  /** `ZMQ_RCVBUF`: accepted and read back, without effect (warned once): Node cannot set `SO_RCVBUF`. */
+  receiveBufferSize: noEffect(
+    "receiveBufferSize",
+    12,
+    "int32",
+    -1,
+    "Node 20's net sockets cannot set SO_RCVBUF",
+    (v) => v >= -1,
+  ),
   /** `ZMQ_RCVHWM`: messages queued per peer before reading from it stops; 0 for no limit. */
   receiveHighWaterMark: coreNumber("receiveHighWaterMark", 24, "int32", (v) => v >= 0, { immediate: true }),
   /** `ZMQ_RCVTIMEO` (ms); -1 waits forever, 0 fails at once with `EAGAIN`. */
