@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+export { closeEvents, protocolErrorName } from "./connection-events.js"
 export { Context, type ContextOptions } from "./context.js"
 export type { SocketEvent, SocketEventListener, SocketEventType } from "./events.js"
 export { checkOptions, defaultOptions, type SocketOptions } from "./options.js"

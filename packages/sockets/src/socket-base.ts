@@ -1,6 +1,7 @@
 import { MAX_FRAME_SIZE, type ZlError } from "@zl/codec"
 import { defaultSchedule, Engine, type EngineOptions, type SocketType, timerDelay } from "@zl/engine"
 import { type Connection, type Listener, parseEndpoint, type Transport } from "@zl/transport"
+import { closeEvents } from "./connection-events.js"
 import type { Context } from "./context.js"
 import { Deque } from "./deque.js"
 import { asZlError, socketError } from "./errors.js"
@@ -689,29 +690,16 @@ export abstract class SocketBase implements PipeOwner {
       onWritable: () => pipe?.onEngineWritable(),
       onClose: (error, wasReady) => {
         binding.engines.delete(engine)
-        if (wasReady) {
-          this.emit(
-            error === undefined
-              ? { type: "disconnect", address: endpoint }
-              : { type: "disconnect", address: endpoint, error },
-          )
-          if (pipe !== undefined) {
-            pipe.detachEngine()
-            this.xdisconnected(pipe)
-            this.removePipe(pipe)
-          }
-        } else if (error !== undefined) {
-          this.emitHandshakeError(endpoint, error)
+        for (const event of closeEvents(endpoint, error, wasReady)) this.emit(event)
+        if (wasReady && pipe !== undefined) {
+          pipe.detachEngine()
+          this.xdisconnected(pipe)
+          this.removePipe(pipe)
         }
       },
     })
     binding.engines.add(engine)
     engine.start()
-  }
-
-  private emitHandshakeError(address: string, error: ZlError): void {
-    const type = error.code.startsWith("ZMTP_ERR_") ? "handshake:error:protocol" : "handshake:error:other"
-    this.emit({ type, address, error })
   }
 
   private engineOptions(): EngineOptions {
@@ -828,6 +816,9 @@ export abstract class SocketBase implements PipeOwner {
         ? setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timerDelay(timeout))
         : undefined
     let connection: Connection
+    if (connecter.transport.delayedConnect === true) {
+      this.emit({ type: "connect:delay", address: connecter.endpoint })
+    }
     try {
       connection = await connecter.transport.dial(connecter.address, {
         signal: abort.signal,
@@ -889,22 +880,14 @@ export abstract class SocketBase implements PipeOwner {
       onClose: (error, wasReady) => {
         if (connecter.engine === engine) connecter.engine = undefined
         const pipe = connecter.pipe
-        if (wasReady) {
-          this.emit(
-            error === undefined
-              ? { type: "disconnect", address: endpoint }
-              : { type: "disconnect", address: endpoint, error },
-          )
-          if (pipe !== undefined) {
-            pipe.detachEngine()
-            this.xdisconnected(pipe)
-            if (this.options.immediate || connecter.stopped) {
-              this.removePipe(pipe)
-              connecter.pipe = undefined
-            }
+        for (const event of closeEvents(endpoint, error, wasReady)) this.emit(event)
+        if (wasReady && pipe !== undefined) {
+          pipe.detachEngine()
+          this.xdisconnected(pipe)
+          if (this.options.immediate || connecter.stopped) {
+            this.removePipe(pipe)
+            connecter.pipe = undefined
           }
-        } else if (error !== undefined) {
-          this.emitHandshakeError(endpoint, error)
         }
         // A peer that refused us with ERROR is not retried with the same settings (RFC 37).
         if (error?.code === "ZMTP_ERR_PEER_ERROR") return

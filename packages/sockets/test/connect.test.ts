@@ -422,16 +422,63 @@ describe("monitor events over memory", () => {
     ])
   })
 
-  it("a handshake with an incompatible socket type fails with a protocol error event", async () => {
+  it("a handshake with an incompatible socket type is reported by its disconnect alone, as libzmq", async () => {
     const pull = new PullSocket(h.context)
     const pair = new PairSocket(h.context, { reconnectInterval: -1 })
     const events = recordEvents(pair)
     const endpoint = await pull.bind(h.endpoint("memory"))
     pair.connect(endpoint)
-    await waitFor(() => events.some((e) => e.type === "handshake:error:protocol"), 2000, "handshake error")
-    const error = events.find((e) => e.type === "handshake:error:protocol") as { error: { code: string } }
+    await waitFor(() => events.some((e) => e.type === "disconnect"), 2000, "disconnect")
+    const error = events.find((e) => e.type === "disconnect") as { error: { code: string } }
     expect(error.error.code).toBe("ZMTP_ERR_INCOMPATIBLE_SOCKET_TYPE")
-    expect(types(events)).not.toContain("handshake")
+    expect(types(events)).toEqual(["connect", "disconnect"])
+  })
+
+  it("a peer that closes during the handshake: handshake:error:other (EPIPE), then disconnect", async () => {
+    const pull = new PullSocket(h.context, { reconnectInterval: -1 })
+    const events = recordEvents(pull)
+    const transport = h.context.transports.get("memory")
+    const listener = await transport.listen("closer", (connection) => connection.destroy())
+    pull.connect("memory://closer")
+    await waitFor(() => events.some((e) => e.type === "disconnect"), 2000, "disconnect")
+    expect(events).toEqual([
+      { type: "connect", address: "memory://closer" },
+      {
+        type: "handshake:error:other",
+        address: "memory://closer",
+        error: expect.objectContaining({ code: "EPIPE" }),
+      },
+      { type: "disconnect", address: "memory://closer" },
+    ])
+    await listener.close()
+  })
+
+  it("a handshake timeout: handshake:error:other (EAGAIN), then disconnect with the timeout", async () => {
+    const pull = new PullSocket(h.context, { reconnectInterval: -1, handshakeInterval: 30 })
+    const events = recordEvents(pull)
+    const transport = h.context.transports.get("memory")
+    const silent: { destroy(): void }[] = []
+    const listener = await transport.listen("silent", (connection) => {
+      silent.push(connection)
+      connection.start({ onData: () => {}, onDrain: () => {}, onClose: () => {} })
+    })
+    pull.connect("memory://silent")
+    await waitFor(() => events.some((e) => e.type === "disconnect"), 2000, "disconnect")
+    expect(events).toEqual([
+      { type: "connect", address: "memory://silent" },
+      {
+        type: "handshake:error:other",
+        address: "memory://silent",
+        error: expect.objectContaining({ code: "EAGAIN" }),
+      },
+      {
+        type: "disconnect",
+        address: "memory://silent",
+        error: expect.objectContaining({ code: "ZMTP_ERR_HANDSHAKE_TIMEOUT" }),
+      },
+    ])
+    for (const connection of silent) connection.destroy()
+    await listener.close()
   })
 })
 

@@ -132,6 +132,8 @@ export class TcpTransport implements Transport {
   readonly specVersion = TRANSPORT_SPEC_VERSION
   readonly schemes: readonly string[] = ["tcp"]
   readonly framing = "stream" as const
+  /** A TCP connect is in progress before it completes: sockets report `connect:delay`, as libzmq. */
+  readonly delayedConnect = true
   private readonly context: TransportContext
   private readonly defaults: Settings
 

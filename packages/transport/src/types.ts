@@ -113,6 +113,12 @@ export interface Transport {
    */
   readonly framing: "stream" | "message"
   /**
+   * True when a dial is still in progress after it started, as a TCP connect is (`EINPROGRESS`):
+   * the socket then reports `connect:delay` as each dial starts, as libzmq does for tcp. False or
+   * absent for a transport whose connect completes at once (libzmq's ipc).
+   */
+  readonly delayedConnect?: boolean
+  /**
    * Starts listening on `address` (the endpoint without `scheme://`). Every accepted connection is
    * handed to `onConnection`. Resolves once listening, with the resolved endpoint (an ephemeral port
    * replaced by the real one). Rejects with a coded error: `EADDRINUSE`, `EINVAL`, ...

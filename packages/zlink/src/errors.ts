@@ -132,3 +132,22 @@ export function toZmqError(error: unknown, address?: string): unknown {
 export function rethrow(error: unknown): never {
   throw toZmqError(error)
 }
+
+/** A failed handshake's fault as zeromq reports it: no errno, and the code libzmq names it by. */
+export interface ProtocolError extends Error {
+  code: string
+}
+
+/**
+ * The error of a `handshake:error:protocol` event, as zeromq makes it: the message "ZMTP protocol
+ * error" (or "ZAP protocol error") and `code` the `ZMQ_PROTOCOL_ERROR_*` name (`ERR_ZMTP_*`,
+ * `ERR_ZAP_*`). What zlink found, with its own code and a precise message, is the `cause`.
+ */
+export function protocolError(code: string, cause: unknown): ProtocolError {
+  const family = code.startsWith("ERR_ZAP_") ? "ZAP" : "ZMTP"
+  const error = new Error(`${family} protocol error`, { cause }) as ProtocolError
+  Object.defineProperty(error, kZlError, { value: true })
+  error.code = code
+  mapped.add(error)
+  return error
+}

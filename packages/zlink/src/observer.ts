@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events"
-import type { SocketBase, SocketEvent, SocketEventListener } from "@zl/sockets"
-import { toZmqError, zmqError } from "./errors.js"
+import { protocolErrorName, type SocketBase, type SocketEvent, type SocketEventListener } from "@zl/sockets"
+import { protocolError, toZmqError, zmqError } from "./errors.js"
 import { coreOf } from "./internal.js"
 
 /** A monitor event, as the `zeromq` package reports it: `type`, `address`, and `interval` or `error` where they apply. */
@@ -19,8 +19,8 @@ const EMITTER_MODE =
   "Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive()."
 
 /**
- * An event as zeromq reports it: errors shaped as zeromq's (protocol errors keep their `ZMTP_ERR_*`
- * code), and the address of `bind:error` without its `tcp://` (or other transport) prefix, as libzmq
+ * An event as zeromq reports it: errors shaped as zeromq's (a failed handshake's protocol error named
+ * by libzmq's `ERR_ZMTP_*` code, with zlink's finding as its `cause`), and the address of `bind:error` without its `tcp://` (or other transport) prefix, as libzmq
  * reports the address it failed to bind.
  */
 function asZmqEvent(event: SocketEvent): Event {
@@ -32,6 +32,10 @@ function asZmqEvent(event: SocketEvent): Event {
       address: at < 0 ? event.address : event.address.slice(at + 3),
       error: toZmqError(event.error) as typeof event.error,
     }
+  }
+  if (event.type === "handshake:error:protocol") {
+    const name = protocolErrorName(event.error)
+    if (name !== undefined) return { ...event, error: protocolError(name, event.error) as typeof event.error }
   }
   if ("error" in event && event.error !== undefined) {
     return { ...event, error: toZmqError(event.error) as typeof event.error }
