@@ -2,6 +2,7 @@ import { Context as CoreContext } from "@zl/sockets"
 import type { TransportFactory } from "@zl/transport"
 import { ipc } from "@zl/transport-ipc"
 import { tcp } from "@zl/transport-tcp"
+import { zmqError } from "./errors.js"
 
 /** Options of a zlink {@link Context}, with the `zeromq` package's names. */
 export interface ContextOptions {
@@ -15,6 +16,10 @@ export interface ContextOptions {
   maxSockets?: number
   /** `ZMQ_IPV6`: new sockets get `ipv6` set. */
   ipv6?: boolean
+  /** `ZMQ_THREAD_PRIORITY`: accepted, without effect (see {@link Context.threadPriority}). */
+  threadPriority?: number
+  /** `ZMQ_THREAD_SCHED_POLICY`: accepted, without effect (see {@link Context.threadSchedulingPolicy}). */
+  threadSchedulingPolicy?: number
   /** Transports besides tcp:// and ipc:// (and inproc://, always there). */
   transports?: readonly TransportFactory[]
 }
@@ -35,7 +40,9 @@ export class Context extends CoreContext {
   maxMessageSize: number
   maxSockets: number
   ipv6: boolean
-  readonly maxSocketsLimit = 65_535
+  readonly maxSocketsLimit: number = 65_535
+  #threadPriority = -1
+  #threadSchedulingPolicy = -1
 
   constructor(options: ContextOptions = {}) {
     super({
@@ -47,7 +54,45 @@ export class Context extends CoreContext {
     this.maxMessageSize = options.maxMessageSize ?? -1
     this.maxSockets = options.maxSockets ?? 1023
     this.ipv6 = options.ipv6 ?? false
+    if (options.threadPriority !== undefined) this.threadPriority = options.threadPriority
+    if (options.threadSchedulingPolicy !== undefined)
+      this.threadSchedulingPolicy = options.threadSchedulingPolicy
   }
+
+  /**
+   * `ZMQ_THREAD_PRIORITY`: the scheduling priority of libzmq's I/O threads. Accepted and checked as
+   * libzmq checks it (`EINVAL` below 0), read back as set, without effect: zlink runs on Node's event
+   * loop and has no I/O thread pool to prioritise. -1 until set, libzmq's default. (The `zeromq`
+   * package can set it but reads back `undefined`; its type says a number, which this returns.)
+   */
+  get threadPriority(): number {
+    return this.#threadPriority
+  }
+  set threadPriority(value: number) {
+    this.#threadPriority = threadOption(value)
+  }
+
+  /**
+   * `ZMQ_THREAD_SCHED_POLICY`: the scheduling policy of libzmq's I/O threads. As
+   * {@link threadPriority}: checked, read back as set, without effect. -1 until set.
+   */
+  get threadSchedulingPolicy(): number {
+    return this.#threadSchedulingPolicy
+  }
+  set threadSchedulingPolicy(value: number) {
+    this.#threadSchedulingPolicy = threadOption(value)
+  }
+}
+
+/**
+ * A thread option's value as zeromq passes it and libzmq's `zmq_ctx_set` takes it: a JavaScript
+ * number (`TypeError` otherwise) converted to a C int, which must not be negative (`EINVAL`).
+ */
+function threadOption(value: unknown): number {
+  if (typeof value !== "number") throw new TypeError("Option value must be a number")
+  const int = value | 0
+  if (int < 0) throw zmqError("EINVAL")
+  return int
 }
 
 /** The default context, used by sockets created without a `context` option. */

@@ -122,7 +122,12 @@ describe("bad input to a bound socket closes only that connection", () => {
       const bad = await rawPeer(endpoint)
       bad.write(c.bytes)
       await closed(bad)
-      await waitFor(() => events.some((e) => e.type === c.event && "error" in e && e.error?.code === c.code))
+      await waitFor(() =>
+        events.some(
+          (e) =>
+            e.type === c.event && "error" in e && (e.error as { code?: string } | undefined)?.code === c.code,
+        ),
+      )
       await serving(pull, endpoint, "after")
     })
   }
