@@ -110,8 +110,8 @@ function tuning<V extends number | boolean>(
   kind: "bool" | NumberCast,
   fallback: V,
   valid: (value: number) => boolean = () => true,
-): WritableRow<V> {
-  return {
+): WritableRow<Widened<V>> {
+  const row: WritableRow<V> = {
     id,
     kind,
     get: (state) => (state.tuning.get(name) as V | undefined) ?? fallback,
@@ -120,7 +120,11 @@ function tuning<V extends number | boolean>(
       state.tuning.set(name, value)
     },
   }
+  return row as unknown as WritableRow<Widened<V>>
 }
+
+/** The option's type is number or boolean, not the literal type of its default (`rate: 100`). */
+type Widened<V extends number | boolean> = V extends number ? number : boolean
 
 /** An option whose feature zlink does not have yet: its default is accepted, anything else is `ENOTSUP`. */
 function notYet(name: string, id: number, kind: "bool", timing?: Timing): WritableRow<boolean>

@@ -113,3 +113,48 @@ expectTypeOf<zl.Socket["bindSync"]>().toEqualTypeOf<(address: string) => void>()
 expectTypeOf<zl.Socket["unbindSync"]>().toEqualTypeOf<(address: string) => void>()
 expectTypeOf<zl.Proxy<zl.Router, zl.Dealer>["frontEnd"]>().toEqualTypeOf<zl.Router>()
 expectTypeOf<zl.Proxy["backEnd"]>().toEqualTypeOf<zl.Socket>()
+
+// ---- option types are zeromq's ------------------------------------------------------------------
+
+type Same<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false
+/**
+ * The options (non-method properties) both classes have whose types are not the same. `events` and
+ * `context` are each package's own Observer and Context; `type` is zeromq's const enum SocketType
+ * (which zeromq does not export) and zlink's union of the same numbers.
+ */
+type DifferentOptions<A, B> = {
+  [K in Exclude<keyof A & keyof B, "events" | "context" | "type">]: A[K] extends (...args: never[]) => unknown
+    ? never
+    : Same<A[K], B[K]> extends true
+      ? never
+      : K
+}[Exclude<keyof A & keyof B, "events" | "context" | "type">]
+expectTypeOf<zl.Dealer["type"]>().toEqualTypeOf<0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10>()
+/** zeromq's options that zlink's class lacks, leaving out GSSAPI, which zlink does not have. */
+type MissingOptions<A, B> = Exclude<keyof A, keyof B | `gssapi${string}`>
+
+expectTypeOf<DifferentOptions<zmq.Pair, zl.Pair>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Publisher, zl.Publisher>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Subscriber, zl.Subscriber>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Request, zl.Request>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Reply, zl.Reply>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Dealer, zl.Dealer>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Router, zl.Router>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Pull, zl.Pull>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Push, zl.Push>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.XPublisher, zl.XPublisher>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.XSubscriber, zl.XSubscriber>>().toEqualTypeOf<never>()
+expectTypeOf<DifferentOptions<zmq.Context, zl.Context>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Pair, zl.Pair>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Publisher, zl.Publisher>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Subscriber, zl.Subscriber>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Request, zl.Request>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Reply, zl.Reply>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Dealer, zl.Dealer>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Router, zl.Router>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Pull, zl.Pull>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Push, zl.Push>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.XPublisher, zl.XPublisher>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.XSubscriber, zl.XSubscriber>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Context, zl.Context>>().toEqualTypeOf<never>()
+expectTypeOf<MissingOptions<zmq.Observer, zl.Observer>>().toEqualTypeOf<never>()

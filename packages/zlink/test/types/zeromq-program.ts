@@ -92,6 +92,62 @@ export async function sockets(context: zmq.Context): Promise<void> {
   for (const socket of [pair, pub, sub, req, rep, dealer, router, pull, push, xpub, xsub]) socket.close()
 }
 
+/** Every option of zeromq's Socket, Writable and Readable, set and read back on one socket. */
+export function everyOption(dealer: zmq.Dealer): number {
+  dealer.affinity = 1
+  dealer.rate = 200
+  dealer.recoveryInterval = 5000
+  dealer.linger = 0
+  dealer.reconnectInterval = 100
+  dealer.backlog = 50
+  dealer.reconnectMaxInterval = 0
+  dealer.maxMessageSize = -1
+  dealer.tcpKeepalive = -1
+  dealer.tcpKeepaliveCount = 3
+  dealer.tcpKeepaliveIdle = 60
+  dealer.tcpKeepaliveInterval = 10
+  dealer.tcpAcceptFilter = null
+  dealer.immediate = false
+  dealer.ipv6 = true
+  dealer.plainServer = false
+  dealer.plainUsername = null
+  dealer.plainPassword = null
+  dealer.curveServer = false
+  dealer.curvePublicKey = null
+  dealer.curveSecretKey = null
+  dealer.curveServerKey = null
+  dealer.zapDomain = null
+  dealer.typeOfService = 0
+  dealer.handshakeInterval = 30_000
+  dealer.socksProxy = null
+  dealer.heartbeatInterval = 0
+  dealer.heartbeatTimeToLive = 0
+  dealer.heartbeatTimeout = -1
+  dealer.connectTimeout = 0
+  dealer.tcpMaxRetransmitTimeout = 0
+  dealer.multicastMaxTransportDataUnit = 1400
+  dealer.vmciBufferSize = 1
+  dealer.vmciBufferMinSize = 1
+  dealer.vmciBufferMaxSize = 1
+  dealer.vmciConnectTimeout = 1
+  dealer.interface = null
+  dealer.zapEnforceDomain = false
+  dealer.loopbackFastPath = true
+  dealer.multicastHops = 2
+  dealer.sendBufferSize = 65_536
+  dealer.sendHighWaterMark = 1000
+  dealer.sendTimeout = -1
+  dealer.receiveBufferSize = 65_536
+  dealer.receiveHighWaterMark = 1000
+  dealer.receiveTimeout = -1
+  dealer.routingId = "d"
+  dealer.probeRouter = false
+  dealer.conflate = false
+  return (
+    dealer.rate + dealer.affinity + dealer.multicastHops + dealer.sendBufferSize + dealer.receiveBufferSize
+  )
+}
+
 export function synchronous(socket: zmq.Socket): void {
   socket.bindSync("tcp://127.0.0.1:*")
   socket.unbindSync("tcp://127.0.0.1:*")
