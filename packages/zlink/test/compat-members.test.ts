@@ -132,3 +132,113 @@ describe("the context's thread options", () => {
     expect(theirs.threadPriority as unknown).toBe(undefined)
   })
 })
+
+describe("the context's options", () => {
+  const names = ["blocky", "ioThreads", "maxMessageSize", "maxSockets", "ipv6"] as const
+  const values: unknown[] = [0, 1, 2, 7, -1, 1.5, 65_535, 65_536, 2 ** 31, true, false, "1", null]
+
+  it("read zeromq's defaults, and accept and refuse each value as zeromq does", () => {
+    const ours = new zl.Context() as unknown as Record<string, unknown>
+    const theirs = new zmq.Context() as unknown as Record<string, unknown>
+    for (const name of [...names, "maxSocketsLimit"]) expect(ours[name], name).toBe(theirs[name])
+    for (const name of names) {
+      for (const value of values) {
+        const zeromq = outcome(() => {
+          theirs[name] = value
+        })
+        const zlink = outcome(() => {
+          ours[name] = value
+        })
+        expect(zlink, `${name} = ${String(value)}`).toBe(zeromq)
+        expect(ours[name], `${name} after ${String(value)}`).toBe(theirs[name])
+      }
+    }
+  })
+
+  it("given to the constructor, are set with the same checks", () => {
+    for (const options of [
+      { ioThreads: -1 },
+      { maxSockets: 0 },
+      { blocky: 1 },
+      { ipv6: true, maxSockets: 9 },
+    ]) {
+      const zeromq = outcome(() => new zmq.Context(options as never))
+      expect(
+        outcome(() => new zl.Context(options as never)),
+        JSON.stringify(options),
+      ).toBe(zeromq)
+    }
+    const context = new zl.Context({ ipv6: true, maxSockets: 9, blocky: false })
+    expect([context.ipv6, context.maxSockets, context.blocky]).toEqual([true, 9, false])
+  })
+
+  it("can be read and written by libzmq number from a subclass, as with zeromq", () => {
+    const raw = (base: typeof zl.Context | typeof zmq.Context) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the protected methods of either package's class.
+      const C = class extends (base as any) {
+        call(method: string, ...args: unknown[]): string {
+          return outcome(() =>
+            (this as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args),
+          )
+        }
+        read(method: string, option: unknown): string {
+          try {
+            return JSON.stringify(
+              (this as unknown as Record<string, (o: unknown) => unknown>)[method]!(option),
+            )
+          } catch (err) {
+            return outcome(() => {
+              throw err
+            })
+          }
+        }
+      }
+      return new C() as unknown as {
+        call(method: string, ...args: unknown[]): string
+        read(method: string, option: unknown): string
+        ioThreads: number
+        blocky: boolean
+        threadPriority: number
+      }
+    }
+    const ours = raw(zl.Context)
+    const theirs = raw(zmq.Context)
+    const reads: [string, unknown][] = [
+      ["getInt32Option", 1],
+      ["getInt32Option", 2],
+      ["getInt32Option", 3],
+      ["getInt32Option", 5],
+      ["getInt32Option", 42],
+      ["getInt32Option", 70],
+      ["getInt32Option", 99],
+      ["getInt32Option", "1"],
+      ["getBoolOption", 70],
+      ["getBoolOption", 42],
+      ["getBoolOption", 99],
+    ]
+    for (const [method, option] of reads) {
+      expect(ours.read(method, option), `${method}(${String(option)})`).toBe(theirs.read(method, option))
+    }
+    const writes: [string, number, unknown][] = [
+      ["setInt32Option", 1, 4],
+      ["setInt32Option", 5, -1],
+      ["setInt32Option", 99, 1],
+      ["setInt32Option", 1, "x"],
+      ["setBoolOption", 70, false],
+      ["setBoolOption", 70, 1],
+      ["setInt32Option", 4, 2],
+      ["setInt32Option", 3, 7],
+    ]
+    for (const [method, option, value] of writes) {
+      const label = `${method}(${option}, ${String(value)})`
+      expect(ours.call(method, option, value), label).toBe(theirs.call(method, option, value))
+    }
+    expect([ours.ioThreads, ours.blocky]).toEqual([theirs.ioThreads, theirs.blocky])
+    expect([ours.ioThreads, ours.blocky]).toEqual([4, false])
+    // Number 3 writes the thread priority and reads the socket limit, in libzmq and so in both.
+    expect(ours.threadPriority).toBe(7)
+    expect(ours.read("getInt32Option", 3)).toBe("65535")
+    expect(ours.read("getInt32Option", 4)).toBe("2")
+    expect(theirs.read("getInt32Option", 4)).toBe("2")
+  })
+})

@@ -30,6 +30,21 @@ export function contexts(): zmq.Context {
   return new zmq.Context({ threadPriority: 1, threadSchedulingPolicy: 0 })
 }
 
+export class RawContext extends zmq.Context {
+  get threads(): number {
+    return this.getInt32Option(1)
+  }
+  set threads(value: number) {
+    this.setInt32Option(1, value)
+  }
+  get isBlocky(): boolean {
+    return this.getBoolOption(70)
+  }
+  set isBlocky(value: boolean) {
+    this.setBoolOption(70, value)
+  }
+}
+
 // ---- every socket class, options in constructors and as properties ------------------------------
 
 export async function sockets(context: zmq.Context): Promise<void> {
