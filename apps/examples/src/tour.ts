@@ -3,6 +3,8 @@
  *
  *   pnpm --filter @zl/examples start         # on zeromq (libzmq)
  *   pnpm --filter @zl/examples start:zlink   # the same file, with "zeromq" resolved to "zlink"
+ *
+ * `pnpm typecheck` compiles it against both packages' declarations (tsconfig.zlink.json for zlink's).
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -5,9 +5,30 @@ import { zmqError } from "./errors.js"
 export { ZlError } from "@zl/codec"
 export { Context, type ContextOptions, context } from "./context.js"
 export type { Message, MessageLike } from "./message.js"
-export { type Event, type EventOfType, type EventType, Observer } from "./observer.js"
+export {
+  type AuthError,
+  type ErrnoError,
+  type Event,
+  type EventAddress,
+  type EventError,
+  type EventFor,
+  type EventInterval,
+  type EventOfType,
+  type EventSubscriber,
+  type EventType,
+  Observer,
+  type ProtoError,
+  type ProtoErrorCode,
+} from "./observer.js"
 export { Proxy } from "./proxy.js"
-export { type Readable, Socket, type SocketConstructorOptions, SocketType, type Writable } from "./socket.js"
+export {
+  type Readable,
+  Socket,
+  type SocketConstructorOptions,
+  type SocketOptions,
+  SocketType,
+  type Writable,
+} from "./socket.js"
 export {
   Dealer,
   Pair,

@@ -3,10 +3,111 @@ import { protocolErrorName, type SocketBase, type SocketEvent, type SocketEventL
 import { protocolError, toZmqError, zmqError } from "./errors.js"
 import { coreOf } from "./internal.js"
 
-/** A monitor event, as the `zeromq` package reports it: `type`, `address`, and `interval` or `error` where they apply. */
-export type Event = SocketEvent
-export type EventType = SocketEvent["type"]
-export type EventOfType<E extends EventType = EventType> = Extract<SocketEvent, { type: E }>
+/** An error with an errno name (`code`) and number (`errno`), as zeromq reports OS and libzmq errors. */
+export interface ErrnoError extends Error {
+  code: string
+  errno: number
+}
+
+/**
+ * The error of a `handshake:error:auth` event: the ZAP status code that refused the peer. zlink
+ * speaks the NULL mechanism without ZAP, so it does not raise this event yet.
+ */
+export interface AuthError extends Error {
+  status: 300 | 400 | 500
+}
+
+/**
+ * The codes of a `handshake:error:protocol` event's error: libzmq's `ZMQ_PROTOCOL_ERROR_*` names, as
+ * the `zeromq` package reports them. What zlink found, with its own finer `ZMTP_ERR_*` code, is the
+ * error's `cause`.
+ */
+export type ProtoErrorCode =
+  | "ERR_ZMTP_UNSPECIFIED"
+  | "ERR_ZMTP_UNEXPECTED_COMMAND"
+  | "ERR_ZMTP_INVALID_SEQUENCE"
+  | "ERR_ZMTP_KEY_EXCHANGE"
+  | "ERR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED"
+  | "ERR_ZMTP_MALFORMED_COMMAND_MESSAGE"
+  | "ERR_ZMTP_MALFORMED_COMMAND_HELLO"
+  | "ERR_ZMTP_MALFORMED_COMMAND_INITIATE"
+  | "ERR_ZMTP_MALFORMED_COMMAND_ERROR"
+  | "ERR_ZMTP_MALFORMED_COMMAND_READY"
+  | "ERR_ZMTP_MALFORMED_COMMAND_WELCOME"
+  | "ERR_ZMTP_INVALID_METADATA"
+  | "ERR_ZMTP_CRYPTOGRAPHIC"
+  | "ERR_ZMTP_MECHANISM_MISMATCH"
+  | "ERR_ZAP_UNSPECIFIED"
+  | "ERR_ZAP_MALFORMED_REPLY"
+  | "ERR_ZAP_BAD_REQUEST_ID"
+  | "ERR_ZAP_BAD_VERSION"
+  | "ERR_ZAP_INVALID_STATUS_CODE"
+  | "ERR_ZAP_INVALID_METADATA"
+
+/** The error of a `handshake:error:protocol` event: the peer broke the ZMTP handshake. */
+export interface ProtoError extends Error {
+  code: ProtoErrorCode
+}
+
+/** The endpoint an event is about. */
+export interface EventAddress {
+  address: string
+}
+
+/** The reconnect interval of a `connect:retry` event (ms). */
+export interface EventInterval {
+  interval: number
+}
+
+/** The error of an event that reports a failure. */
+export interface EventError<E = ErrnoError> {
+  error: E
+}
+
+/** One event type: `{ type: T }` with the properties of `D`, as one flat object type. */
+export type EventFor<T extends string, D = object> = { type: T } & D extends infer O
+  ? { [K in keyof O]: O[K] }
+  : never
+
+/**
+ * A monitor event, as the `zeromq` package types it: `type`, with `address` and `interval` or
+ * `error` where they apply. `unknown` stands for an event libzmq would add in a later version;
+ * zlink does not raise it. A `disconnect` may carry the `error` that ended the connection.
+ */
+export type Event =
+  | EventFor<"accept", EventAddress>
+  | EventFor<"accept:error", EventAddress & EventError>
+  | EventFor<"bind", EventAddress>
+  | EventFor<"bind:error", EventAddress & EventError>
+  | EventFor<"connect", EventAddress>
+  | EventFor<"connect:delay", EventAddress>
+  | EventFor<"connect:retry", EventAddress & EventInterval>
+  | EventFor<"close", EventAddress>
+  | EventFor<"close:error", EventAddress & EventError>
+  | EventFor<"disconnect", EventAddress & Partial<EventError>>
+  | EventFor<"end">
+  | EventFor<"handshake", EventAddress>
+  | EventFor<"handshake:error:protocol", EventAddress & EventError<ProtoError>>
+  | EventFor<"handshake:error:auth", EventAddress & EventError<AuthError>>
+  | EventFor<"handshake:error:other", EventAddress & EventError>
+  | EventFor<"unknown">
+
+/** The type of every event, `Event["type"]`. */
+export type EventType = Event["type"]
+
+/** The event of one type: `EventOfType<"connect:retry">` has `address` and `interval`. */
+export type EventOfType<E extends EventType = EventType> = Extract<Event, { type: E }>
+
+/**
+ * Listening to events: `on(type, listener)` and `off(type, listener)`, with the listener's event
+ * typed after `type`. `socket.events` is one.
+ */
+export interface EventSubscriber {
+  /** Calls `listener` for every event of `type`; switches the observer to event-emitter mode. */
+  on<E extends EventType>(type: E, listener: (data: EventOfType<E>) => void): EventSubscriber
+  /** Removes a listener added with `on`. */
+  off<E extends EventType>(type: E, listener: (data: EventOfType<E>) => void): EventSubscriber
+}
 
 /**
  * Events kept for an application that does not read them, as libzmq's monitor socket keeps at most
@@ -30,17 +131,18 @@ function asZmqEvent(event: SocketEvent): Event {
     return {
       type: event.type,
       address: at < 0 ? event.address : event.address.slice(at + 3),
-      error: toZmqError(event.error) as typeof event.error,
+      error: toZmqError(event.error) as ErrnoError,
     }
   }
   if (event.type === "handshake:error:protocol") {
-    const name = protocolErrorName(event.error)
-    if (name !== undefined) return { ...event, error: protocolError(name, event.error) as typeof event.error }
+    // The socket reports only the faults libzmq names; any other would be libzmq's UNSPECIFIED.
+    const name = (protocolErrorName(event.error) ?? "ERR_ZMTP_UNSPECIFIED") as ProtoErrorCode
+    return { ...event, error: protocolError(name, event.error) as ProtoError }
   }
   if ("error" in event && event.error !== undefined) {
-    return { ...event, error: toZmqError(event.error) as typeof event.error }
+    return { ...event, error: toZmqError(event.error) } as Event
   }
-  return event
+  return event as Event
 }
 
 interface Waiter {
@@ -58,7 +160,7 @@ interface Waiter {
  * for await (const event of socket.events) console.log(event.type, "address" in event ? event.address : "")
  * ```
  */
-export class Observer {
+export class Observer implements EventSubscriber {
   readonly #socket: SocketBase
   readonly #queue: Event[] = []
   readonly #waiting: Waiter[] = []

@@ -112,8 +112,8 @@ function tuning<V extends number | boolean>(
   kind: "bool" | NumberCast,
   fallback: V,
   valid: (value: number) => boolean = () => true,
-): WritableRow<V> {
-  return {
+): WritableRow<Widened<V>> {
+  const row: WritableRow<V> = {
     id,
     kind,
     get: (state) => (state.tuning.get(name) as V | undefined) ?? fallback,
@@ -122,7 +122,11 @@ function tuning<V extends number | boolean>(
       state.tuning.set(name, value)
     },
   }
+  return row as unknown as WritableRow<Widened<V>>
 }
+
+/** The option's type is number or boolean, not the literal type of its default (`rate: 100`). */
+type Widened<V extends number | boolean> = V extends number ? number : boolean
 
 /**
  * An option that libzmq hands to the operating system and Node 20 gives no way to set: kept, checked
@@ -136,12 +140,12 @@ function noEffect<V extends number | boolean>(
   fallback: V,
   reason: string,
   valid: (value: number) => boolean = () => true,
-): WritableRow<V> {
+): WritableRow<Widened<V>> {
   const row = tuning(name, id, kind, fallback, valid)
   return {
     ...row,
-    set: (state, value: V) => {
-      ;(row.set as (state: SocketState, value: V) => void)(state, value)
+    set: (state, value: Widened<V>) => {
+      ;(row.set as (state: SocketState, value: Widened<V>) => void)(state, value)
       if (value !== fallback) warnNoEffect(name, reason)
     },
   }

@@ -1,9 +1,9 @@
-import { SENT, type SocketBase, type SocketOptions } from "@zl/sockets"
+import { type SocketOptions as CoreOptions, SENT, type SocketBase } from "@zl/sockets"
 import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
 import { toZmqError, zmqError } from "./errors.js"
 import { registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
-import { type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
+import { type Message, type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
 import {
   defineOptions,
@@ -44,8 +44,15 @@ type WritableKeys<T> = {
     : IfEquals<{ [Q in P]: T[P] }, { -readonly [Q in P]: T[P] }, P>
 }[keyof T]
 
-/** Options accepted by socket constructors: any writable socket property, plus `context`. */
-export type SocketConstructorOptions<S> = { context?: Context } & Partial<Pick<S, WritableKeys<S>>>
+/**
+ * The options a socket constructor takes, `new Dealer({ ... })`: every option of socket type `S`
+ * that can be set, plus `context`, all optional; read-only options are left out.
+ */
+export type SocketOptions<S extends Socket> =
+  Partial<{ context: Context } & Pick<S, WritableKeys<S>>> extends infer O ? { [K in keyof O]: O[K] } : never
+
+/** {@link SocketOptions} under the name of earlier zlink releases. */
+export type SocketConstructorOptions<S extends Socket> = SocketOptions<S>
 
 function checkAddress(address: unknown): asserts address is string {
   if (typeof address !== "string") throw new TypeError("Address must be a string")
@@ -72,7 +79,7 @@ function checkProtocol(state: SocketState, address: string): void {
 export abstract class Socket {
   protected constructor(
     type: SocketType,
-    make: (context: Context, options: Partial<SocketOptions>) => SocketBase,
+    make: (context: Context, options: Partial<CoreOptions>) => SocketBase,
     options?: unknown,
   ) {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
@@ -153,6 +160,23 @@ export abstract class Socket {
     })
   }
 
+  /**
+   * The synchronous bind of the `zeromq` package, which blocks the thread until libzmq has bound.
+   * zlink cannot: Node's event loop has no synchronous listen, so this throws `ENOTSUP` (after
+   * checking the address and the socket as `bind` does). Use `await socket.bind(address)`.
+   */
+  bindSync(address: string): void {
+    syncUnsupported(this, address, "bindSync", "bind")
+  }
+
+  /**
+   * The synchronous unbind of the `zeromq` package. As {@link bindSync}, this throws `ENOTSUP`; use
+   * `await socket.unbind(address)`.
+   */
+  unbindSync(address: string): void {
+    syncUnsupported(this, address, "unbindSync", "unbind")
+  }
+
   /** Connects to an endpoint; reconnects when the connection drops. */
   connect(address: string): void {
     connectTo(this, address, undefined)
@@ -229,6 +253,18 @@ export abstract class Socket {
   protected setStringOption(option: number, value: string | Buffer | null): void {
     setByNumber(this, option, ["string"], value)
   }
+}
+
+/**
+ * `bindSync` and `unbindSync`: the checks of zeromq's native methods, in its order (`TypeError` for
+ * an address that is not a string, `EBADF` once closed, `EBUSY` during a bind), then `ENOTSUP`.
+ */
+function syncUnsupported(socket: Socket, address: unknown, method: string, instead: string): never {
+  checkAddress(address)
+  stateOf(socket).validateOpen()
+  throw zmqError("ENOTSUP", {
+    message: `${method}() is not supported: Node.js has no synchronous listen; use await socket.${instead}()`,
+  })
 }
 
 /** Ends a bind or unbind: unblocks the socket (closing it if asked meanwhile), then settles. */
@@ -335,20 +371,37 @@ function setByNumber(socket: Socket, id: number, kinds: readonly OptionKind[], v
 export interface Socket extends Options<typeof socketOptions> {}
 defineOptions([Socket], socketOptions)
 
-/** Sockets that send: `send(message)` with one frame or an array of frames, and the send options. */
-export interface Writable extends Options<typeof writableOptions> {
+/**
+ * Sockets that send: `send(message)` with one frame or an array of frames, and the send options.
+ *
+ * @typeParam M What `send` takes: one frame or an array of frames, or a fixed shape of frames.
+ * @typeParam O Further arguments of `send`, for socket types that take options with a message
+ *   (none of the sockets zlink has).
+ */
+export interface Writable<
+  M extends MessageLike | MessageLike[] = MessageLike | MessageLike[],
+  O extends [...object[]] = [],
+> extends Options<typeof writableOptions> {
   /**
    * Sends a message (one frame, or an array of frames). Resolves once queued; waits while the
    * high-water mark is reached, up to `sendTimeout`. Concurrent sends are served in call order.
    */
-  send(message: MessageLike | MessageLike[]): Promise<void>
+  send(message: M, ...options: O): Promise<void>
 }
 
-/** Sockets that receive: `receive()`, `for await`, and the receive options. */
-export interface Readable extends Options<typeof readableOptions> {
+/** What the `receive()` of `T` resolves with. */
+type ReceiveType<T> = T extends { receive(): Promise<infer U> } ? U : never
+
+/**
+ * Sockets that receive: `receive()`, `for await`, and the receive options.
+ *
+ * @typeParam M What `receive` resolves with: the frames of a message.
+ */
+export interface Readable<M extends object[] = Message[]> extends Options<typeof readableOptions> {
   /** Receives the next message. Concurrent receives are served in call order. */
-  receive(): Promise<Buffer[]>
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined>
+  receive(): Promise<M>
+  /** The messages, one by one; ends when the socket is closed. */
+  [Symbol.asyncIterator](): AsyncIterator<ReceiveType<this>, undefined>
 }
 
 /** @internal The base of the sockets that only send (PUB, PUSH). */
@@ -363,8 +416,8 @@ export abstract class ReceivingSocket extends Socket {
   receive(): Promise<Buffer[]> {
     return receiveOn(this)
   }
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[], undefined> {
-    return messages(this)
+  [Symbol.asyncIterator](): AsyncIterator<ReceiveType<this>, undefined> {
+    return messages(this) as AsyncIterator<ReceiveType<this>, undefined>
   }
 }
 
