@@ -2,6 +2,15 @@ import { Context as CoreContext } from "@zl/sockets"
 import type { TransportFactory } from "@zl/transport"
 import { ipc } from "@zl/transport-ipc"
 import { tcp } from "@zl/transport-tcp"
+import { ContextState, isOptionalObject, registerContextState, validateArguments } from "./internal.js"
+import {
+  contextHost,
+  contextOptions,
+  defineOptions,
+  getByNumber,
+  type Options,
+  setByNumber,
+} from "./options.js"
 
 /** Options of a zlink {@link Context}, with the `zeromq` package's names. */
 export interface ContextOptions {
@@ -19,9 +28,15 @@ export interface ContextOptions {
   transports?: readonly TransportFactory[]
 }
 
+const CONSTRUCTOR_ARGUMENTS = [[isOptionalObject, "Options must be an object"]] as const
+
 /**
  * A context: the transports and the `inproc://` address space its sockets share. zlink's contexts
  * come with `tcp://` and `ipc://`; more transports are added with the `transports` option.
+ *
+ * As in zeromq, the options are properties checked as libzmq checks them (`ctx.ioThreads = -1` is
+ * `EINVAL`, `ctx.blocky = 1` a `TypeError`), and contexts are sealed: assigning a property a context
+ * does not have, or giving the constructor an unknown option, throws a `TypeError`.
  *
  * @example
  * ```ts
@@ -29,26 +44,45 @@ export interface ContextOptions {
  * const socket = new zmq.Dealer({ context })
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the rows of contextOptions install on the prototype.
 export class Context extends CoreContext {
-  blocky: boolean
-  ioThreads: number
-  maxMessageSize: number
-  maxSockets: number
-  ipv6: boolean
-  readonly maxSocketsLimit = 65_535
-
   constructor(options: ContextOptions = {}) {
+    // biome-ignore lint/complexity/noArguments: the count of arguments is checked, as zeromq does.
+    validateArguments(arguments, CONSTRUCTOR_ARGUMENTS)
+    const { transports, ...assign } = options
     super({
-      transports: [tcp(), ipc(), ...(options.transports ?? [])],
+      transports: [tcp(), ipc(), ...(transports ?? [])],
       allocate: (size) => Buffer.allocUnsafeSlow(size),
     })
-    this.blocky = options.blocky ?? true
-    this.ioThreads = options.ioThreads ?? 1
-    this.maxMessageSize = options.maxMessageSize ?? -1
-    this.maxSockets = options.maxSockets ?? 1023
-    this.ipv6 = options.ipv6 ?? false
+    registerContextState(this, new ContextState())
+    Object.seal(this)
+    Object.assign(this, assign)
   }
+
+  // ---- options by libzmq number, for subclasses (as zeromq's protected methods) -------------------
+  /* biome-ignore-start lint/complexity/noArguments: the count of arguments is checked, as zeromq does. */
+
+  /** Reads a boolean context option (a C int) by its libzmq number: `zmq_ctx_get`. */
+  protected getBoolOption(_option: number): boolean {
+    return getByNumber(contextHost, this, "Bool", arguments) as boolean
+  }
+  /** Sets a boolean context option (a C int) by its libzmq number: `zmq_ctx_set`. */
+  protected setBoolOption(_option: number, _value: boolean): void {
+    setByNumber(contextHost, this, "Bool", arguments)
+  }
+  /** Reads a context option by its libzmq number: `zmq_ctx_get`. */
+  protected getInt32Option(_option: number): number {
+    return getByNumber(contextHost, this, "Int32", arguments) as number
+  }
+  /** Sets a context option by its libzmq number: `zmq_ctx_set`. */
+  protected setInt32Option(_option: number, _value: number): void {
+    setByNumber(contextHost, this, "Int32", arguments)
+  }
+  /* biome-ignore-end lint/complexity/noArguments: the count of arguments is checked, as zeromq does. */
 }
+
+export interface Context extends Options<typeof contextOptions> {}
+defineOptions([Context], contextOptions, contextHost)
 
 /** The default context, used by sockets created without a `context` option. */
 export const context: Context = new Context()
