@@ -3,7 +3,21 @@ import type { TransportFactory } from "@zl/transport"
 import { ipc } from "@zl/transport-ipc"
 import { tcp } from "@zl/transport-tcp"
 import { zmqError } from "./errors.js"
-import { warnNoEffect } from "./warnings.js"
+import {
+  ContextState,
+  contextStateOf,
+  isOptionalObject,
+  registerContextState,
+  validateArguments,
+} from "./internal.js"
+import {
+  contextHost,
+  contextOptions,
+  defineOptions,
+  getByNumber,
+  type Options,
+  setByNumber,
+} from "./options.js"
 
 /** Options of a zlink {@link Context}, with the `zeromq` package's names. */
 export interface ContextOptions {
@@ -27,17 +41,26 @@ export interface ContextOptions {
   maxSockets?: number
   /** `ZMQ_IPV6`: new sockets get `ipv6` set. */
   ipv6?: boolean
-  /** `ZMQ_THREAD_PRIORITY`: accepted, without effect (see {@link Context.threadPriority}). */
+  /**
+   * `ZMQ_THREAD_PRIORITY`: checked as libzmq checks it (`EINVAL` below 0), without effect: zlink has
+   * no I/O threads to prioritise. Write-only, as in zeromq.
+   */
   threadPriority?: number
-  /** `ZMQ_THREAD_SCHED_POLICY`: accepted, without effect (see {@link Context.threadSchedulingPolicy}). */
+  /** `ZMQ_THREAD_SCHED_POLICY`: as {@link ContextOptions.threadPriority}. */
   threadSchedulingPolicy?: number
   /** Transports besides tcp:// and ipc:// (and inproc://, always there). */
   transports?: readonly TransportFactory[]
 }
 
+const CONSTRUCTOR_ARGUMENTS = [[isOptionalObject, "Options must be an object"]] as const
+
 /**
  * A context: the transports and the `inproc://` address space its sockets share. zlink's contexts
  * come with `tcp://` and `ipc://`; more transports are added with the `transports` option.
+ *
+ * As in zeromq, the options are properties checked as libzmq checks them (`ctx.ioThreads = -1` is
+ * `EINVAL`, `ctx.blocky = 1` a `TypeError`), and contexts are sealed: assigning a property a context
+ * does not have, or giving the constructor an unknown option, throws a `TypeError`.
  *
  * @example
  * ```ts
@@ -45,109 +68,28 @@ export interface ContextOptions {
  * const socket = new zmq.Dealer({ context })
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the rows of contextOptions install on the prototype.
 export class Context extends CoreContext {
-  readonly #values = {
-    [IO_THREADS]: 1,
-    [MAX_SOCKETS]: 1023,
-    [THREAD_PRIORITY]: -1,
-    [THREAD_SCHED_POLICY]: -1,
-    [MAX_MSGSZ]: 2_147_483_647,
-    [IPV6]: 0,
-    [BLOCKY]: 1,
-  } as Record<number, number>
   /** libzmq sizes its socket table when the first socket is created: the limit from then on. */
   #socketSlots: number | undefined = undefined
   readonly #openSockets = new Set<SocketBase>()
 
   constructor(options: ContextOptions = {}) {
+    // biome-ignore lint/complexity/noArguments: the count of arguments is checked, as zeromq does.
+    validateArguments(arguments, CONSTRUCTOR_ARGUMENTS)
+    const { transports, ...assign } = options
     super({
-      transports: [tcp(), ipc(), ...(options.transports ?? [])],
+      transports: [tcp(), ipc(), ...(transports ?? [])],
       allocate: (size) => Buffer.allocUnsafeSlow(size),
     })
-    // As zeromq: each option given is set in turn, with the checks of its setter.
-    for (const [name, value] of Object.entries(options)) {
-      if (value !== undefined && OPTION_NAMES.has(name))
-        (this as unknown as Record<string, unknown>)[name] = value
-    }
-  }
-
-  /** `ZMQ_BLOCKY`: when false, new sockets get `linger` 0. Default true. */
-  get blocky(): boolean {
-    return this.#values[BLOCKY] !== 0
-  }
-  set blocky(value: boolean) {
-    this.#set(BLOCKY, boolValue(value))
-  }
-
-  /**
-   * `ZMQ_IO_THREADS`: accepted and checked (0 or more), read back as set, without effect: zlink runs
-   * on Node's event loop and has no I/O threads. Default 1.
-   */
-  get ioThreads(): number {
-    return this.#values[IO_THREADS]!
-  }
-  set ioThreads(value: number) {
-    this.#set(IO_THREADS, intValue(value))
-    if (this.#values[IO_THREADS] !== 1)
-      warnNoEffect("ioThreads", "zlink runs every socket on Node's event loop and has no I/O threads")
-  }
-
-  /** `ZMQ_MAX_MSGSZ`: accepted and checked (0 or more), read back as set, without effect. Default 2^31 - 1. */
-  get maxMessageSize(): number {
-    return this.#values[MAX_MSGSZ]!
-  }
-  set maxMessageSize(value: number) {
-    this.#set(MAX_MSGSZ, intValue(value))
-  }
-
-  /** `ZMQ_MAX_SOCKETS`: see {@link ContextOptions.maxSockets}. Default 1023. */
-  get maxSockets(): number {
-    return this.#values[MAX_SOCKETS]!
-  }
-  set maxSockets(value: number) {
-    this.#set(MAX_SOCKETS, intValue(value))
-  }
-
-  /** `ZMQ_SOCKET_LIMIT`: the largest `maxSockets` libzmq allows. */
-  get maxSocketsLimit(): number {
-    return SOCKET_LIMIT
-  }
-
-  /** `ZMQ_IPV6`: new sockets get `ipv6` set. */
-  get ipv6(): boolean {
-    return this.#values[IPV6] !== 0
-  }
-  set ipv6(value: boolean) {
-    this.#set(IPV6, boolValue(value))
-  }
-
-  /**
-   * `ZMQ_THREAD_PRIORITY`: the scheduling priority of libzmq's I/O threads. Accepted and checked as
-   * libzmq checks it (`EINVAL` below 0), read back as set, without effect: zlink runs on Node's event
-   * loop and has no I/O thread pool to prioritise. -1 until set, libzmq's default. (The `zeromq`
-   * package can set it but reads back `undefined`; its type says a number, which this returns.)
-   */
-  get threadPriority(): number {
-    return this.#values[THREAD_PRIORITY]!
-  }
-  set threadPriority(value: number) {
-    this.#set(THREAD_PRIORITY, intValue(value))
-  }
-
-  /**
-   * `ZMQ_THREAD_SCHED_POLICY`: the scheduling policy of libzmq's I/O threads. As
-   * {@link threadPriority}: checked, read back as set, without effect. -1 until set.
-   */
-  get threadSchedulingPolicy(): number {
-    return this.#values[THREAD_SCHED_POLICY]!
-  }
-  set threadSchedulingPolicy(value: number) {
-    this.#set(THREAD_SCHED_POLICY, intValue(value))
+    registerContextState(this, new ContextState())
+    Object.seal(this)
+    Object.assign(this, assign)
   }
 
   /** @internal Called by each socket it creates: `EMFILE` past `maxSockets`, as `zmq_socket`. */
   override register(socket: SocketBase): void {
-    this.#socketSlots ??= this.#values[MAX_SOCKETS]!
+    this.#socketSlots ??= contextStateOf(this).maxSockets
     if (this.#openSockets.size >= this.#socketSlots) throw zmqError("EMFILE")
     this.#openSockets.add(socket)
     super.register(socket)
@@ -160,84 +102,29 @@ export class Context extends CoreContext {
   }
 
   // ---- options by libzmq number, for subclasses (as zeromq's protected methods) -------------------
+  /* biome-ignore-start lint/complexity/noArguments: the count of arguments is checked, as zeromq does. */
 
-  /** Reads a context option by its libzmq number as a boolean; `EINVAL` for an unknown one. */
-  protected getBoolOption(option: number): boolean {
-    return this.#get(option) !== 0
+  /** Reads a boolean context option (a C int) by its libzmq number: `zmq_ctx_get`. */
+  protected getBoolOption(_option: number): boolean {
+    return getByNumber(contextHost, this, "Bool", arguments) as boolean
   }
-  /** Sets a context option by its libzmq number from a boolean. */
-  protected setBoolOption(option: number, value: boolean): void {
-    this.#set(optionId(option), boolValue(value))
+  /** Sets a boolean context option (a C int) by its libzmq number: `zmq_ctx_set`. */
+  protected setBoolOption(_option: number, _value: boolean): void {
+    setByNumber(contextHost, this, "Bool", arguments)
   }
-  /** Reads a context option by its libzmq number; `EINVAL` for an unknown one. */
-  protected getInt32Option(option: number): number {
-    return this.#get(option)
+  /** Reads a context option by its libzmq number: `zmq_ctx_get`. */
+  protected getInt32Option(_option: number): number {
+    return getByNumber(contextHost, this, "Int32", arguments) as number
   }
-  /** Sets a context option by its libzmq number. */
-  protected setInt32Option(option: number, value: number): void {
-    this.#set(optionId(option), intValue(value))
+  /** Sets a context option by its libzmq number: `zmq_ctx_set`. */
+  protected setInt32Option(_option: number, _value: number): void {
+    setByNumber(contextHost, this, "Int32", arguments)
   }
-
-  /** `zmq_ctx_get`: number 3 reads `ZMQ_SOCKET_LIMIT` (and writes `ZMQ_THREAD_PRIORITY`). */
-  #get(option: unknown): number {
-    const id = optionId(option)
-    if (id === SOCKET_LIMIT_GET) return SOCKET_LIMIT
-    const value = this.#values[id]
-    if (value === undefined) throw zmqError("EINVAL")
-    return value
-  }
-
-  /**
-   * `zmq_ctx_set`: libzmq refuses negative values and a `maxSockets` below 1 (it clips `maxSockets`
-   * to the socket limit only where it polls with select(), not on Linux).
-   */
-  #set(id: number, value: number): void {
-    if (this.#values[id] === undefined || value < 0) throw zmqError("EINVAL")
-    if (id === MAX_SOCKETS && value < 1) throw zmqError("EINVAL")
-    this.#values[id] = value
-  }
+  /* biome-ignore-end lint/complexity/noArguments: the count of arguments is checked, as zeromq does. */
 }
 
-// libzmq's context option numbers.
-const IO_THREADS = 1
-const MAX_SOCKETS = 2
-/** `ZMQ_SOCKET_LIMIT` when read, `ZMQ_THREAD_PRIORITY` when written: libzmq gives both the number 3. */
-const SOCKET_LIMIT_GET = 3
-const THREAD_PRIORITY = 3
-const THREAD_SCHED_POLICY = 4
-const MAX_MSGSZ = 5
-const IPV6 = 42
-const BLOCKY = 70
-const SOCKET_LIMIT = 65_535
-const OPTION_NAMES = new Set([
-  "blocky",
-  "ioThreads",
-  "maxMessageSize",
-  "maxSockets",
-  "ipv6",
-  "threadPriority",
-  "threadSchedulingPolicy",
-])
-
-function optionId(option: unknown): number {
-  if (typeof option !== "number") throw new TypeError("Identifier must be a number")
-  return option
-}
-
-/**
- * A number option's value as zeromq passes it to `zmq_ctx_set`: a JavaScript number (`TypeError`
- * otherwise) converted to a C int (ECMAScript ToInt32).
- */
-function intValue(value: unknown): number {
-  if (typeof value !== "number") throw new TypeError("Option value must be a number")
-  return value | 0
-}
-
-/** A boolean option's value as zeromq passes it: a boolean (`TypeError` otherwise), as 0 or 1. */
-function boolValue(value: unknown): number {
-  if (typeof value !== "boolean") throw new TypeError("Option value must be a boolean")
-  return value ? 1 : 0
-}
+export interface Context extends Options<typeof contextOptions> {}
+defineOptions([Context], contextOptions, contextHost)
 
 /** The default context, used by sockets created without a `context` option. */
 export const context: Context = new Context()

@@ -1,5 +1,5 @@
 import { ZlError } from "@zl/codec"
-import type { SocketBase } from "@zl/sockets"
+import type { SocketBase, SocketOptions } from "@zl/sockets"
 import type { Context } from "./context.js"
 import { zmqError } from "./errors.js"
 
@@ -98,6 +98,16 @@ export function stateOf(socket: object): SocketState {
   return state
 }
 
+/** How a socket type number becomes a socket: the class whose options it has, and its core socket. */
+export interface SocketTypeEntry {
+  /** The prototype of the class of this type (`Dealer.prototype` for 5): where its option rows are. */
+  readonly prototype: object
+  readonly make: (context: Context, options: Partial<SocketOptions>) => SocketBase
+}
+
+/** @internal Socket types by libzmq number, filled in by the socket classes. */
+export const socketTypes = new Map<number, SocketTypeEntry>()
+
 /** @internal The core socket of an API socket; undefined for anything else. */
 export function coreOf(socket: unknown): SocketBase | undefined {
   return typeof socket === "object" && socket !== null ? states.get(socket)?.core : undefined
@@ -141,9 +151,46 @@ export function toNumber(cast: NumberCast, value: number): number {
   return casts[cast](value)
 }
 
-/** A string option's value as bytes (UTF-8 for a string); null stays null. */
-export function toBytes(value: string | Uint8Array | null): Uint8Array | null {
-  return typeof value === "string" ? Buffer.from(value, "utf8") : value
+/**
+ * What zeromq takes for a string option: a string, null, or any typed array (Node-API's
+ * `napi_is_buffer` accepts every `ArrayBufferView`).
+ */
+export function isStringLike(value: unknown): value is string | ArrayBufferView | null {
+  return typeof value === "string" || value === null || ArrayBuffer.isView(value)
+}
+
+/**
+ * A string option's value as bytes (UTF-8 for a string, the viewed octets of a typed array); null
+ * stays null. A `DataView` passes zeromq's check but not its conversion to a buffer, which fails
+ * with Node-API's plain `Error("Invalid argument")`, without a code.
+ */
+export function toBytes(value: string | ArrayBufferView | null): Uint8Array | null {
+  if (typeof value === "string") return Buffer.from(value, "utf8")
+  if (value === null || value instanceof Uint8Array) return value
+  if (value instanceof DataView) throw new Error("Invalid argument")
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/** A check of one argument, and the `TypeError` message when it fails. */
+export type ArgumentCheck = readonly [test: (value: unknown) => boolean, message: string]
+
+export const isNumber = (value: unknown): boolean => typeof value === "number"
+export const isOptionalObject = (value: unknown): boolean =>
+  value === undefined || (value !== null && (typeof value === "object" || typeof value === "function"))
+
+/**
+ * zeromq's argument validation of its native constructors and methods: each argument against its
+ * check in order, then the count, each failure a `TypeError` with zeromq's message.
+ */
+export function validateArguments(args: ArrayLike<unknown>, checks: readonly ArgumentCheck[]): void {
+  for (let i = 0; i < checks.length; i++) {
+    const [test, message] = checks[i]!
+    if (!test(args[i])) throw new TypeError(message)
+  }
+  if (args.length > checks.length) {
+    const n = checks.length
+    throw new TypeError(`Expected ${n} argument${n === 1 ? "" : "s"} but received ${args.length}`)
+  }
 }
 
 /**
@@ -157,9 +204,7 @@ export function toBytesOption(
   valid: (value: Uint8Array | null) => boolean,
   immediate = false,
 ): Uint8Array | null {
-  if (typeof value !== "string" && !(value instanceof Uint8Array) && value !== null) {
-    throw new TypeError("Option value must be a string or buffer")
-  }
+  if (!isStringLike(value)) throw new TypeError("Option value must be a string or buffer")
   const state = stateOf(socket)
   state.warnUnlessImmediate(immediate)
   state.assertSocket()
@@ -168,8 +213,39 @@ export function toBytesOption(
   return bytes
 }
 
-/** The `ENOTSUP` of an option whose feature zlink does not have yet. */
-export function unsupported(name: string): never {
-  const cause = new ZlError("ENOTSUP", `the ${name} option is not supported by zlink yet`)
+/** The `ENOTSUP` of an option (or socket type) whose feature zlink does not have yet. */
+export function unsupported(name: string, what = "option"): never {
+  const cause = new ZlError("ENOTSUP", `the ${name} ${what} is not supported by zlink yet`)
   throw zmqError("ENOTSUP", { cause })
+}
+
+// ---- contexts ------------------------------------------------------------------------------------
+
+/**
+ * The values of a context's options (`zmq_ctx_set`), with libzmq's defaults. Kept out of the context
+ * object, which (sealed, as in zeromq) shows only the API.
+ */
+export class ContextState {
+  ioThreads = 1
+  maxSockets = 1023
+  /** `ZMQ_MAX_MSGSZ`: libzmq's default is `INT_MAX`. */
+  maxMessageSize = 2_147_483_647
+  ipv6 = false
+  blocky = true
+  threadPriority = -1
+  threadSchedulingPolicy = -1
+}
+
+const contextStates = new WeakMap<object, ContextState>()
+
+/** @internal Registers the option values of a new context. */
+export function registerContextState(context: object, state: ContextState): void {
+  contextStates.set(context, state)
+}
+
+/** @internal The option values of a context; `TypeError` for anything else. */
+export function contextStateOf(context: object): ContextState {
+  const state = contextStates.get(context)
+  if (state === undefined) throw new TypeError("Context must be a context object")
+  return state
 }

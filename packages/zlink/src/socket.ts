@@ -1,21 +1,31 @@
-import { type SocketOptions as CoreOptions, SENT, type SocketBase } from "@zl/sockets"
+import { SENT } from "@zl/sockets"
 import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
 import { toZmqError, zmqError } from "./errors.js"
-import { registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
+import {
+  isNumber,
+  isOptionalObject,
+  registerState,
+  SocketState,
+  socketTypes,
+  stateOf,
+  toBytesOption,
+  toNumber,
+  unsupported,
+  validateArguments,
+} from "./internal.js"
 import { type Message, type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
 import {
   defineOptions,
-  type OptionKind,
+  getByNumber,
   type Options,
   readableOptions,
-  readRow,
-  rowById,
+  setByNumber,
+  socketHost,
+  socketNumberedOptions,
   socketOptions,
-  type WritableRow,
   writableOptions,
-  writeRow,
 } from "./options.js"
 
 /** The numeric socket types of libzmq, which `socket.type` reports as the `zeromq` package does. */
@@ -67,30 +77,66 @@ function checkProtocol(state: SocketState, address: string): void {
   if (scheme !== "inproc") state.context.transports.get(scheme)
 }
 
+/** Socket types libzmq 4.3.5 has (STREAM, and the draft types up to CHANNEL) that zlink does not. */
+const MISSING_TYPES: Readonly<Record<number, string>> = {
+  11: "STREAM",
+  12: "SERVER",
+  13: "CLIENT",
+  14: "RADIO",
+  15: "DISH",
+  16: "GATHER",
+  17: "SCATTER",
+  18: "DGRAM",
+  19: "PEER",
+  20: "CHANNEL",
+}
+
+const CONSTRUCTOR_ARGUMENTS = [
+  [isNumber, "Socket type must be a number"],
+  [isOptionalObject, "Options must be an object"],
+] as const
+
 /**
  * The base of every socket, with the `zeromq` v6 API: `bind`, `connect`, `send`, `receive`, async
  * iteration, options as properties and monitor `events`. As in zeromq, sockets are sealed: assigning
- * a property a socket does not have throws a `TypeError`.
+ * a property a socket does not have throws a `TypeError`, and so does a subclass's own field (a
+ * subclass adds options as accessors, which live on its prototype).
+ *
+ * `new Socket(type, options)` takes a libzmq socket type number (`ZMQ_PAIR` 0 to `ZMQ_XSUB` 10) and
+ * gives a socket with the options every socket has; by number (`setInt32Option`...) it has the
+ * options of its type. `ZMQ_STREAM` (11) and the draft types fail with `ENOTSUP`, other numbers
+ * with `EINVAL`, as `zmq_socket` fails.
  *
  * One deliberate difference: where the `zeromq` package rejects a second concurrent `send()` or
  * `receive()` with `EBUSY`, zlink queues it and serves it in call order, within the high-water marks.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the rows of socketOptions install on the prototype.
 export abstract class Socket {
-  protected constructor(
-    type: SocketType,
-    make: (context: Context, options: Partial<CoreOptions>) => SocketBase,
-    options?: unknown,
-  ) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError("Options must be an object")
+  protected constructor(type: SocketType, options?: object) {
+    // zeromq's native constructor: the argument checks, the context, `zmq_socket`, sealing, and
+    // then the options, assigned one by one as properties.
+    // biome-ignore lint/complexity/noArguments: the count of arguments is checked, as zeromq does.
+    validateArguments(arguments, CONSTRUCTOR_ARGUMENTS)
+    const given = (options ?? {}) as { context?: unknown }
+    let context = defaultContext
+    let assign: object = given
+    if ("context" in given) {
+      const { context: chosen, ...rest } = given
+      // Node-API's failure to unwrap a native object: a plain Error, without a code.
+      if (!(chosen instanceof Context)) throw new Error("Invalid argument")
+      context = chosen
+      assign = rest
     }
-    const { context: given, ...assign } = (options ?? {}) as { context?: unknown }
-    const context = given ?? defaultContext
-    if (!(context instanceof Context)) throw new TypeError("Context must be a context object")
     if (context.closed) throw zmqError("ETERM")
-    const core = make(context, { ...(context.blocky ? {} : { linger: 0 }), ipv6: context.ipv6 })
-    registerState(this, new SocketState(core, context, type))
+    const number = toNumber("int32", type)
+    const entry = socketTypes.get(number)
+    if (entry === undefined) {
+      const missing = MISSING_TYPES[number]
+      if (missing !== undefined) unsupported(missing, "socket type")
+      throw zmqError("EINVAL")
+    }
+    const core = entry.make(context, { ...(context.blocky ? {} : { linger: 0 }), ipv6: context.ipv6 })
+    registerState(this, new SocketState(core, context, number))
     Object.seal(this)
     try {
       Object.assign(this, assign)
@@ -204,55 +250,59 @@ export abstract class Socket {
   }
 
   // ---- options by libzmq number, for subclasses (as zeromq's protected methods) -------------------
+  // Each checks its arguments as zeromq does (their count included), then works as libzmq's
+  // `zmq_getsockopt` / `zmq_setsockopt` with a C value of its size: see `getByNumber`.
+  /* biome-ignore-start lint/complexity/noArguments: the count of arguments is checked, as zeromq does. */
 
-  /** Reads a boolean option by its libzmq number; `EINVAL` for an option this class does not have. */
-  protected getBoolOption(option: number): boolean {
-    return Boolean(readRow(this, rowById(this, option, INT_SIZED)))
+  /** Reads a boolean option (a C int) by its libzmq number; `EINVAL` for an option this type does not have. */
+  protected getBoolOption(_option: number): boolean {
+    return getByNumber(socketHost, this, "Bool", arguments) as boolean
   }
-  /** Sets a boolean option by its libzmq number. */
-  protected setBoolOption(option: number, value: boolean): void {
-    setByNumber(this, option, INT_SIZED, value)
+  /** Sets a boolean option (a C int) by its libzmq number. */
+  protected setBoolOption(_option: number, _value: boolean): void {
+    setByNumber(socketHost, this, "Bool", arguments)
   }
   /** Reads a 32-bit signed option by its libzmq number. */
-  protected getInt32Option(option: number): number {
-    return Number(readRow(this, rowById(this, option, INT_SIZED)))
+  protected getInt32Option(_option: number): number {
+    return getByNumber(socketHost, this, "Int32", arguments) as number
   }
   /** Sets a 32-bit signed option by its libzmq number. */
-  protected setInt32Option(option: number, value: number): void {
-    setByNumber(this, option, INT_SIZED, value)
+  protected setInt32Option(_option: number, _value: number): void {
+    setByNumber(socketHost, this, "Int32", arguments)
   }
   /** Reads a 32-bit unsigned option by its libzmq number. */
-  protected getUint32Option(option: number): number {
-    return Number(readRow(this, rowById(this, option, INT_SIZED))) >>> 0
+  protected getUint32Option(_option: number): number {
+    return getByNumber(socketHost, this, "Uint32", arguments) as number
   }
   /** Sets a 32-bit unsigned option by its libzmq number. */
-  protected setUint32Option(option: number, value: number): void {
-    setByNumber(this, option, INT_SIZED, value)
+  protected setUint32Option(_option: number, _value: number): void {
+    setByNumber(socketHost, this, "Uint32", arguments)
   }
   /** Reads a 64-bit signed option by its libzmq number. */
-  protected getInt64Option(option: number): number {
-    return readRow(this, rowById(this, option, LONG_SIZED)) as number
+  protected getInt64Option(_option: number): number {
+    return getByNumber(socketHost, this, "Int64", arguments) as number
   }
   /** Sets a 64-bit signed option by its libzmq number. */
-  protected setInt64Option(option: number, value: number): void {
-    setByNumber(this, option, LONG_SIZED, value)
+  protected setInt64Option(_option: number, _value: number): void {
+    setByNumber(socketHost, this, "Int64", arguments)
   }
   /** Reads a 64-bit unsigned option by its libzmq number. */
-  protected getUint64Option(option: number): number {
-    return readRow(this, rowById(this, option, LONG_SIZED)) as number
+  protected getUint64Option(_option: number): number {
+    return getByNumber(socketHost, this, "Uint64", arguments) as number
   }
   /** Sets a 64-bit unsigned option by its libzmq number. */
-  protected setUint64Option(option: number, value: number): void {
-    setByNumber(this, option, LONG_SIZED, value)
+  protected setUint64Option(_option: number, _value: number): void {
+    setByNumber(socketHost, this, "Uint64", arguments)
   }
   /** Reads a string option by its libzmq number. */
-  protected getStringOption(option: number): string | null {
-    return readRow(this, rowById(this, option, ["string"])) as string | null
+  protected getStringOption(_option: number): string | null {
+    return getByNumber(socketHost, this, "String", arguments) as string | null
   }
   /** Sets a string option by its libzmq number. */
-  protected setStringOption(option: number, value: string | Buffer | null): void {
-    setByNumber(this, option, ["string"], value)
+  protected setStringOption(_option: number, _value: string | Buffer | null): void {
+    setByNumber(socketHost, this, "String", arguments)
   }
+  /* biome-ignore-end lint/complexity/noArguments: the count of arguments is checked, as zeromq does. */
 }
 
 /**
@@ -352,24 +402,36 @@ export function connectRoutingId(socket: Socket, value: unknown): Uint8Array {
   return toBytesOption(socket, value, (bytes) => bytes !== null && bytes.length > 0) as Uint8Array
 }
 
-/** Options the raw-number methods take through a 4-octet C int: booleans and 32-bit numbers. */
-const INT_SIZED: readonly OptionKind[] = ["bool", "int32"]
-/** Options the raw-number methods take through an 8-octet C integer. */
-const LONG_SIZED: readonly OptionKind[] = ["int64", "uint64"]
-
-/** Sets an option by its libzmq number, converting between C ints and booleans as libzmq does. */
-function setByNumber(socket: Socket, id: number, kinds: readonly OptionKind[], value: unknown): void {
-  const row = rowById(socket, id, kinds)
-  if (row.set === undefined) throw zmqError("EINVAL")
-  let converted = value
-  if (row.kind === "bool" && typeof value === "number") converted = value !== 0
-  else if (row.kind === "int32" && typeof value === "boolean") converted = value ? 1 : 0
-  writeRow(socket, row as WritableRow<unknown>, converted)
-}
-
 // The options every socket has: properties from the rows of `socketOptions`.
 export interface Socket extends Options<typeof socketOptions> {}
-defineOptions([Socket], socketOptions)
+defineOptions([Socket], socketOptions, socketHost)
+defineOptions([Socket], socketNumberedOptions, socketHost, { properties: false })
+
+// As in zeromq, a socket made with `new Socket(type)` has `send`, `receive` and async iteration (a
+// type that cannot send or receive fails with `ENOTSUP`); the classes below have those of their type.
+Object.defineProperties(Socket.prototype, {
+  send: {
+    configurable: true,
+    writable: true,
+    value: function send(this: Socket, message: MessageLike | MessageLike[]): Promise<void> {
+      return sendOn(this, message)
+    },
+  },
+  receive: {
+    configurable: true,
+    writable: true,
+    value: function receive(this: Socket): Promise<Buffer[]> {
+      return receiveOn(this)
+    },
+  },
+  [Symbol.asyncIterator]: {
+    configurable: true,
+    writable: true,
+    value: function asyncIterator(this: Socket): AsyncIterator<Buffer[], undefined> {
+      return messages(this as Socket & Pick<Readable, "receive">)
+    },
+  },
+})
 
 /**
  * Sockets that send: `send(message)` with one frame or an array of frames, and the send options.
@@ -428,8 +490,8 @@ export abstract class DuplexSocket extends ReceivingSocket {
   }
 }
 
-defineOptions([SendingSocket, DuplexSocket], writableOptions)
-defineOptions([ReceivingSocket], readableOptions)
+defineOptions([SendingSocket, DuplexSocket], writableOptions, socketHost)
+defineOptions([ReceivingSocket], readableOptions, socketHost)
 
 /** The async iterator of readable sockets: ends when the socket is closed. */
 export function messages(socket: Socket & Pick<Readable, "receive">): AsyncIterator<Buffer[], undefined> {

@@ -11,7 +11,7 @@ import {
   XPublisherSocket,
   XSubscriberSocket,
 } from "@zl/sockets"
-import { coreOf, toBytesOption } from "./internal.js"
+import { type SocketTypeEntry, socketTypes } from "./internal.js"
 import type { MessageLike } from "./message.js"
 import {
   conflateOptions,
@@ -23,6 +23,10 @@ import {
   requestOptions,
   routerOptions,
   routingIdOptions,
+  setByNumber,
+  socketHost,
+  subscriberNumberedOptions,
+  xpublisherNumberedOptions,
   xpublisherOptions,
 } from "./options.js"
 import {
@@ -38,15 +42,8 @@ import {
   type Writable,
 } from "./socket.js"
 
-const IMMEDIATE = true
-
-/** `ZMQ_SUBSCRIBE` / `ZMQ_UNSUBSCRIBE` with one prefix (null: every message). */
-function subscription(socket: Subscriber, prefix: unknown, subscribe: boolean): void {
-  const bytes = toBytesOption(socket, prefix, () => true, IMMEDIATE) ?? new Uint8Array(0)
-  const core = coreOf(socket) as SubscriberSocket
-  if (subscribe) core.subscribe(bytes)
-  else core.unsubscribe(bytes)
-}
+const ZMQ_SUBSCRIBE = 6
+const ZMQ_UNSUBSCRIBE = 7
 
 /**
  * PAIR: an exclusive connection to one peer.
@@ -61,7 +58,7 @@ function subscription(socket: Subscriber, prefix: unknown, subscribe: boolean): 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
 export class Pair extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Pair>) {
-    super(SocketType.Pair, (ctx, o) => new PairSocket(ctx, o), options)
+    super(SocketType.Pair, options)
   }
 }
 
@@ -78,7 +75,7 @@ export interface Pair extends Writable, Readable {}
  */
 export class Publisher extends SendingSocket {
   constructor(options?: SocketConstructorOptions<Publisher>) {
-    super(SocketType.Publisher, (ctx, o) => new PublisherSocket(ctx, o), options)
+    super(SocketType.Publisher, options)
   }
 }
 
@@ -98,17 +95,17 @@ export interface Publisher
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
 export class Subscriber extends ReceivingSocket {
   constructor(options?: SocketConstructorOptions<Subscriber>) {
-    super(SocketType.Subscriber, (ctx, o) => new SubscriberSocket(ctx, o), options)
+    super(SocketType.Subscriber, options)
   }
   /** Subscribes to each prefix; with none, to every message. */
   subscribe(...prefixes: Array<Buffer | string>): void {
-    if (prefixes.length === 0) subscription(this, null, true)
-    for (const prefix of prefixes) subscription(this, prefix, true)
+    if (prefixes.length === 0) setByNumber(socketHost, this, "String", [ZMQ_SUBSCRIBE, null])
+    for (const prefix of prefixes) setByNumber(socketHost, this, "String", [ZMQ_SUBSCRIBE, prefix])
   }
   /** Cancels one subscription to each prefix; with none, the subscription to every message. */
   unsubscribe(...prefixes: Array<Buffer | string>): void {
-    if (prefixes.length === 0) subscription(this, null, false)
-    for (const prefix of prefixes) subscription(this, prefix, false)
+    if (prefixes.length === 0) setByNumber(socketHost, this, "String", [ZMQ_UNSUBSCRIBE, null])
+    for (const prefix of prefixes) setByNumber(socketHost, this, "String", [ZMQ_UNSUBSCRIBE, prefix])
   }
 }
 
@@ -125,7 +122,7 @@ export interface Subscriber extends Readable, Options<typeof conflateOptions & t
  */
 export class Request extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Request>) {
-    super(SocketType.Request, (ctx, o) => new RequestSocket(ctx, o), options)
+    super(SocketType.Request, options)
   }
 }
 
@@ -146,7 +143,7 @@ export interface Request
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
 export class Reply extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Reply>) {
-    super(SocketType.Reply, (ctx, o) => new ReplySocket(ctx, o), options)
+    super(SocketType.Reply, options)
   }
 }
 
@@ -163,7 +160,7 @@ export interface Reply extends Readable, Writable, Options<typeof routingIdOptio
  */
 export class Dealer extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Dealer>) {
-    super(SocketType.Dealer, (ctx, o) => new DealerSocket(ctx, o), options)
+    super(SocketType.Dealer, options)
   }
 }
 
@@ -189,7 +186,7 @@ export interface RouterConnectOptions {
  */
 export class Router extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<Router>) {
-    super(SocketType.Router, (ctx, o) => new RouterSocket(ctx, o), options)
+    super(SocketType.Router, options)
   }
   /**
    * Connects, optionally choosing the routing id of the peer (`ZMQ_CONNECT_ROUTING_ID`; as with
@@ -222,7 +219,7 @@ export interface Router
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
 export class Pull extends ReceivingSocket {
   constructor(options?: SocketConstructorOptions<Pull>) {
-    super(SocketType.Pull, (ctx, o) => new PullSocket(ctx, o), options)
+    super(SocketType.Pull, options)
   }
 }
 
@@ -240,7 +237,7 @@ export interface Pull extends Readable, Options<typeof conflateOptions> {}
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
 export class Push extends SendingSocket {
   constructor(options?: SocketConstructorOptions<Push>) {
-    super(SocketType.Push, (ctx, o) => new PushSocket(ctx, o), options)
+    super(SocketType.Push, options)
   }
 }
 
@@ -258,7 +255,7 @@ export interface Push extends Writable, Options<typeof conflateOptions> {}
  */
 export class XPublisher extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<XPublisher>) {
-    super(SocketType.XPublisher, (ctx, o) => new XPublisherSocket(ctx, o), options)
+    super(SocketType.XPublisher, options)
   }
 }
 
@@ -279,17 +276,35 @@ export interface XPublisher
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds the options that the option tables install on the prototype.
 export class XSubscriber extends DuplexSocket {
   constructor(options?: SocketConstructorOptions<XSubscriber>) {
-    super(SocketType.XSubscriber, (ctx, o) => new XSubscriberSocket(ctx, o), options)
+    super(SocketType.XSubscriber, options)
   }
 }
 
 export interface XSubscriber extends Readable, Writable {}
 
-defineOptions([Request, Reply, Dealer, Router], routingIdOptions)
-defineOptions([Publisher, Subscriber, Push, Pull, Dealer], conflateOptions)
-defineOptions([Request, Dealer, Router], probeOptions)
-defineOptions([Publisher, Subscriber, XPublisher], invertOptions)
-defineOptions([Publisher, XPublisher], noDropOptions)
-defineOptions([Request], requestOptions)
-defineOptions([Router], routerOptions)
-defineOptions([XPublisher], xpublisherOptions)
+defineOptions([Request, Reply, Dealer, Router], routingIdOptions, socketHost)
+defineOptions([Publisher, Subscriber, Push, Pull, Dealer], conflateOptions, socketHost)
+defineOptions([Request, Dealer, Router], probeOptions, socketHost)
+defineOptions([Publisher, Subscriber, XPublisher], invertOptions, socketHost)
+defineOptions([Publisher, XPublisher], noDropOptions, socketHost)
+defineOptions([Request], requestOptions, socketHost)
+defineOptions([Router], routerOptions, socketHost)
+defineOptions([XPublisher], xpublisherOptions, socketHost)
+defineOptions([XPublisher], xpublisherNumberedOptions, socketHost, { properties: false })
+defineOptions([Subscriber], subscriberNumberedOptions, socketHost, { properties: false })
+
+// The socket of each libzmq type number, for `new Socket(type)`: the options of its class, its core.
+const types: readonly (readonly [number, { prototype: object }, SocketTypeEntry["make"]])[] = [
+  [SocketType.Pair, Pair, (ctx, o) => new PairSocket(ctx, o)],
+  [SocketType.Publisher, Publisher, (ctx, o) => new PublisherSocket(ctx, o)],
+  [SocketType.Subscriber, Subscriber, (ctx, o) => new SubscriberSocket(ctx, o)],
+  [SocketType.Request, Request, (ctx, o) => new RequestSocket(ctx, o)],
+  [SocketType.Reply, Reply, (ctx, o) => new ReplySocket(ctx, o)],
+  [SocketType.Dealer, Dealer, (ctx, o) => new DealerSocket(ctx, o)],
+  [SocketType.Router, Router, (ctx, o) => new RouterSocket(ctx, o)],
+  [SocketType.Pull, Pull, (ctx, o) => new PullSocket(ctx, o)],
+  [SocketType.Push, Push, (ctx, o) => new PushSocket(ctx, o)],
+  [SocketType.XPublisher, XPublisher, (ctx, o) => new XPublisherSocket(ctx, o)],
+  [SocketType.XSubscriber, XSubscriber, (ctx, o) => new XSubscriberSocket(ctx, o)],
+]
+for (const [type, cls, make] of types) socketTypes.set(type, { prototype: cls.prototype, make })
