@@ -589,9 +589,8 @@ export abstract class SocketBase implements PipeOwner {
     this.assertOpen()
     const { scheme, address } = parseEndpoint(endpoint)
     if (scheme === "inproc") {
-      if (this.context.inprocBindings.get(address) !== this)
+      if (!this.context.inproc.unregister(address, this))
         throw socketError("ENOENT", `not bound to ${endpoint}`)
-      this.context.inprocBindings.delete(address)
       this.emit({ type: "close", address: endpoint })
       return
     }
@@ -621,15 +620,12 @@ export abstract class SocketBase implements PipeOwner {
 
   private bindInproc(endpoint: string, name: string): string {
     if (name.length === 0) throw socketError("EINVAL", "an inproc endpoint needs a name")
-    if (this.context.inprocBindings.has(name)) throw socketError("EADDRINUSE", `${endpoint} is already bound`)
-    this.context.inprocBindings.set(name, this)
+    if (!this.context.inproc.register(name, this))
+      throw socketError("EADDRINUSE", `${endpoint} is already bound`)
     this.lastEndpoint = endpoint
     this.emit({ type: "bind", address: endpoint })
-    const pending = this.context.inprocPending.get(name)
-    if (pending !== undefined) {
-      this.context.inprocPending.delete(name)
-      for (const connecter of pending)
-        if (!connecter.closed) connecter.linkInproc(this, endpoint, undefined, name)
+    for (const connecter of this.context.inproc.takePendingConnects(name)) {
+      if (!connecter.closed) connecter.linkInproc(this, endpoint, undefined, name)
     }
     return endpoint
   }
@@ -742,16 +738,14 @@ export abstract class SocketBase implements PipeOwner {
     const { scheme, address } = parseEndpoint(endpoint)
     if (scheme === "inproc") {
       if (address.length === 0) throw socketError("EINVAL", "an inproc endpoint needs a name")
-      const binder = this.context.inprocBindings.get(address)
+      const binder = this.context.inproc.lookup(address)
       if (binder !== undefined) this.linkInproc(binder, endpoint, routingId)
       else {
         // libzmq makes the pipe at once: messages queue in it (up to SNDHWM) until the bind.
         const pipe = new InprocPipe(this, endpoint, true)
         pipe.connectRoutingId = routingId
         this.addPipe(pipe)
-        const list = this.context.inprocPending.get(address) ?? []
-        list.push(this)
-        this.context.inprocPending.set(address, list)
+        this.context.inproc.addPendingConnect(address, this)
       }
       this.lastEndpoint = endpoint
       return
@@ -785,9 +779,7 @@ export abstract class SocketBase implements PipeOwner {
     this.assertOpen()
     const { scheme, address } = parseEndpoint(endpoint)
     if (scheme === "inproc") {
-      const pending = this.context.inprocPending.get(address)
-      if (pending?.includes(this)) {
-        pending.splice(pending.indexOf(this), 1)
+      if (this.context.inproc.removePendingConnect(address, this)) {
         const early = this.pipes.find((p) => p instanceof InprocPipe && p.pending && p.endpoint === endpoint)
         if (early !== undefined) {
           ;(early as InprocPipe).unlink()
@@ -1008,15 +1000,12 @@ export abstract class SocketBase implements PipeOwner {
     this.bindings.clear()
     for (const connecter of this.connecters.values()) this.stopConnecter(connecter, linger)
     this.connecters.clear()
-    for (const [name, socket] of this.context.inprocBindings) {
-      if (socket !== this) continue
-      this.context.inprocBindings.delete(name)
+    const inproc = this.context.inproc
+    for (const name of inproc.namesOf(this)) {
+      inproc.unregister(name, this)
       this.emit({ type: "close", address: `inproc://${name}` })
     }
-    for (const list of this.context.inprocPending.values()) {
-      const at = list.indexOf(this)
-      if (at >= 0) list.splice(at, 1)
-    }
+    inproc.removePendingConnects(this)
     for (const pipe of [...this.pipes]) {
       if (pipe instanceof InprocPipe) pipe.unlink()
       this.removePipe(pipe)
