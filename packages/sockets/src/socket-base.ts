@@ -182,11 +182,16 @@ export abstract class SocketBase implements PipeOwner {
   protected xdisconnected(_pipe: Pipe): void {}
   /**
    * Routes one outgoing message. Returns true when it was taken (sent, or dropped by the pattern's
-   * rules), false to wait until a pipe has room. May throw a coded error (`EHOSTUNREACH`).
+   * rules), false to wait until a pipe has room. May throw a coded error (`EHOSTUNREACH`). A socket
+   * type that cannot send (see `sendable`) keeps this default, as libzmq's `socket_base_t::xsend`.
    */
-  protected abstract xsend(frames: readonly Uint8Array[]): boolean
-  /** Whether some pipe could take a message now (for `writable`). */
-  protected abstract xwritable(): boolean
+  protected xsend(_frames: readonly Uint8Array[]): boolean {
+    return false
+  }
+  /** Whether some pipe could take a message now (for `writable`); never, by default. */
+  protected xwritable(): boolean {
+    return false
+  }
   /** Filters or reshapes an incoming message; null drops it. */
   protected xaccept(_pipe: Pipe, frames: Uint8Array[]): Uint8Array[] | null {
     return frames
