@@ -17,5 +17,6 @@ export {
 export { ReplySocket, RequestSocket } from "./pattern-req-rep.js"
 export { DealerSocket, RouterSocket } from "./pattern-router-dealer.js"
 export type { ContextResources, SocketResources } from "./resources.js"
-export { MAX_PENDING_OPERATIONS, SENT, SocketBase } from "./socket-base.js"
+export { SocketBase } from "./socket-base.js"
+export { MAX_PENDING_OPERATIONS, SENT } from "./socket-operations.js"
 export { PipeTrie, SubscriptionTrie } from "./trie.js"
