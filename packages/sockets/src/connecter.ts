@@ -13,7 +13,8 @@ import { closeWithLinger, type SessionEnd, type SocketPort, startSession, unrefT
  */
 export class Connecter implements SessionEnd {
   readonly endpoint: string
-  pipe: SessionPipe | undefined = undefined
+  private pipe: SessionPipe | undefined = undefined
+  /** The connection running now, if any. */
   engine: Engine | undefined = undefined
   private abort: AbortController | undefined = undefined
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
