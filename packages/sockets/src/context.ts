@@ -1,4 +1,5 @@
 import { type TransportContext, type TransportFactory, TransportRegistry } from "@zl/transport"
+import { InprocRegistry } from "./inproc-registry.js"
 import { type ContextResources, emptyResources } from "./resources.js"
 import type { SocketBase } from "./socket-base.js"
 
@@ -40,10 +41,8 @@ export class Context {
   readonly allocate: ((size: number) => Uint8Array) | undefined
   /** See {@link ContextOptions.reportError}. */
   readonly reportError: (error: unknown) => void
-  /** Sockets bound to each inproc name. */
-  readonly inprocBindings = new Map<string, SocketBase>()
-  /** Sockets that connected to an inproc name nobody has bound yet, in connect order. */
-  readonly inprocPending = new Map<string, SocketBase[]>()
+  /** @internal The `inproc://` names of this context: bound sockets and early connects. */
+  readonly inproc = new InprocRegistry()
   private readonly sockets = new Set<SocketBase>()
   private terminated = false
 
@@ -79,8 +78,8 @@ export class Context {
   resources(): ContextResources {
     const total = emptyResources()
     total.sockets = this.sockets.size
-    total.inprocBindings = this.inprocBindings.size
-    for (const list of this.inprocPending.values()) total.inprocPending += list.length
+    total.inprocBindings = this.inproc.bindingCount
+    total.inprocPending = this.inproc.pendingCount
     for (const socket of this.sockets) {
       const r = socket.resources
       total.pipes += r.pipes

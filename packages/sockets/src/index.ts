@@ -7,19 +7,17 @@ export { closeEvents, protocolErrorName } from "./connection-events.js"
 export { Context, type ContextOptions } from "./context.js"
 export type { SocketEvent, SocketEventListener, SocketEventType } from "./events.js"
 export { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
-export type { ContextResources, SocketResources } from "./resources.js"
-export { MAX_PENDING_OPERATIONS, SENT, SocketBase } from "./socket-base.js"
+export { PairSocket } from "./pattern-pair.js"
+export { PullSocket, PushSocket } from "./pattern-pipeline.js"
 export {
-  DealerSocket,
-  PairSocket,
   PublisherSocket,
-  PullSocket,
-  PushSocket,
-  ReplySocket,
-  RequestSocket,
-  RouterSocket,
   SubscriberSocket,
   XPublisherSocket,
   XSubscriberSocket,
-} from "./socket-types.js"
+} from "./pattern-pub-sub.js"
+export { ReplySocket, RequestSocket } from "./pattern-req-rep.js"
+export { DealerSocket, RouterSocket } from "./pattern-router-dealer.js"
+export type { ContextResources, SocketResources } from "./resources.js"
+export { SocketBase } from "./socket-base.js"
+export { MAX_PENDING_OPERATIONS, SENT } from "./socket-operations.js"
 export { PipeTrie, SubscriptionTrie } from "./trie.js"
