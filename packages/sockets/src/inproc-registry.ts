@@ -72,8 +72,8 @@ export class InprocRegistry {
     return names
   }
 
-  /** Withdraws every pending connect of `socket` (it closes). */
+  /** Withdraws every pending connect of `socket` (it closes), also a name it connected to twice. */
   removePendingConnects(socket: SocketBase): void {
-    for (const name of [...this.pending.keys()]) this.removePendingConnect(name, socket)
+    for (const name of [...this.pending.keys()]) while (this.removePendingConnect(name, socket));
   }
 }

@@ -74,5 +74,15 @@ for (const t of transportsUnderTest) {
       sub.close()
       expect(h.context.resources()).toEqual(emptyResources())
     })
+
+    it("a socket that connected twice to the same unbound name leaves nothing pending when it closes", () => {
+      const dealer = new DealerSocket(h.context)
+      const endpoint = h.endpoint(t, "twice")
+      dealer.connect(endpoint)
+      dealer.connect(endpoint)
+      if (t === "inproc") expect(h.context.resources().inprocPending).toBe(2)
+      dealer.close()
+      expect(h.context.resources()).toEqual(emptyResources())
+    })
   })
 }
