@@ -1,4 +1,5 @@
 import { type TransportContext, type TransportFactory, TransportRegistry } from "@zl/transport"
+import { Hold } from "./hold.js"
 import { type ContextResources, emptyResources } from "./resources.js"
 import type { SocketBase } from "./socket-base.js"
 
@@ -44,6 +45,11 @@ export class Context {
   readonly inprocBindings = new Map<string, SocketBase>()
   /** Sockets that connected to an inproc name nobody has bound yet, in connect order. */
   readonly inprocPending = new Map<string, SocketBase[]>()
+  /**
+   * What keeps the process alive: pending operations of this context's sockets, and, once
+   * {@link Hold.awaitLinger} asks for it, closed sockets still delivering (see hold.ts).
+   */
+  readonly hold = new Hold()
   private readonly sockets = new Set<SocketBase>()
   private terminated = false
 
@@ -70,6 +76,11 @@ export class Context {
   /** @internal Called by each socket when it closes. */
   unregister(socket: SocketBase): void {
     this.sockets.delete(socket)
+  }
+
+  /** The sockets created and not closed yet. */
+  openSockets(): SocketBase[] {
+    return [...this.sockets]
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 export { Context, type ContextOptions } from "./context.js"
 export type { SocketEvent, SocketEventListener, SocketEventType } from "./events.js"
+export { HeldQueue, Hold } from "./hold.js"
 export { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
 export type { ContextResources, SocketResources } from "./resources.js"
 export { MAX_PENDING_OPERATIONS, SENT, SocketBase } from "./socket-base.js"

@@ -2,9 +2,9 @@ import { MAX_FRAME_SIZE, type ZlError } from "@zl/codec"
 import { defaultSchedule, Engine, type EngineOptions, type SocketType, timerDelay } from "@zl/engine"
 import { type Connection, type Listener, parseEndpoint, type Transport } from "@zl/transport"
 import type { Context } from "./context.js"
-import { Deque } from "./deque.js"
 import { asZlError, socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
+import { HeldQueue, hasUndelivered, unrefTimer } from "./hold.js"
 import { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner, SessionPipe } from "./pipe.js"
 import type { SocketResources } from "./resources.js"
@@ -85,8 +85,8 @@ export abstract class SocketBase implements PipeOwner {
   private readonly inbox: Inbox<Pipe | undefined, Uint8Array[]> = this.fairQueued
     ? new FairQueue()
     : new ArrivalQueue()
-  private readonly receivers = new Deque<Waiter<Uint8Array[]>>()
-  private readonly senders = new Deque<PendingSend>()
+  private readonly receivers = new HeldQueue<Waiter<Uint8Array[]>>(this)
+  private readonly senders = new HeldQueue<PendingSend>(this)
   private readonly bindings = new Map<string, Binding>()
   private readonly connecters = new Map<string, Connecter>()
   private readonly listeners = new Set<SocketEventListener>()
@@ -120,6 +120,11 @@ export abstract class SocketBase implements PipeOwner {
   /** True when a message is waiting to be received. */
   get readable(): boolean {
     return this.inbox.length > 0 && this.xcanReceive()
+  }
+
+  /** True when messages wait for a connection that is not up (what a close with `linger` delivers). */
+  get undelivered(): boolean {
+    return hasUndelivered(this.pipes)
   }
 
   /** True when a send would be taken at once. */
@@ -825,7 +830,9 @@ export abstract class SocketBase implements PipeOwner {
     const timeout = this.options.connectTimeout
     const timer =
       timeout > 0
-        ? setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timerDelay(timeout))
+        ? unrefTimer(
+            setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timerDelay(timeout)),
+          )
         : undefined
     let connection: Connection
     try {
@@ -910,6 +917,7 @@ export abstract class SocketBase implements PipeOwner {
         if (error?.code === "ZMTP_ERR_PEER_ERROR") return
         // A lingering connection that delivered everything is done.
         if (connecter.lingering && (pipe === undefined || pipe.flushed)) {
+          if (!connecter.stopped) this.context.hold.lingerEnd()
           connecter.stopped = true
           return
         }
@@ -937,8 +945,8 @@ export abstract class SocketBase implements PipeOwner {
       connecter.timer = undefined
       this.startDial(connecter)
     }, timerDelay(interval))
-    // Redialling only to deliver a closed socket's last messages never keeps the process alive.
-    if (connecter.lingering) unrefTimer(connecter.timer)
+    // Reconnecting never keeps the process alive, as with libzmq (see hold.ts).
+    unrefTimer(connecter.timer)
   }
 
   private stopConnecter(connecter: Connecter, linger: number): void {
@@ -953,11 +961,12 @@ export abstract class SocketBase implements PipeOwner {
       // Messages wait for a connection that is not up: keep dialling to deliver them, as libzmq's
       // linger does; the connection closes once they are written.
       connecter.lingering = true
-      if (connecter.timer !== undefined) unrefTimer(connecter.timer)
+      this.context.hold.lingerBegin()
       this.removePipe(queued)
       if (linger > 0) unrefTimer(setTimeout(() => this.stopConnecter(connecter, 0), timerDelay(linger)))
       return
     }
+    if (connecter.lingering && !connecter.stopped) this.context.hold.lingerEnd()
     connecter.stopped = true
     if (connecter.timer !== undefined) clearTimeout(connecter.timer)
     connecter.abort?.abort(socketError("ECANCELED", "disconnected"))
@@ -1042,8 +1051,4 @@ function settle(waiter: Waiter<unknown>): void {
     clearTimeout(waiter.timer)
     waiter.timer = undefined
   }
-}
-
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  ;(timer as { unref?: () => void }).unref?.()
 }
