@@ -34,6 +34,11 @@ export class Hold {
     return this.lingers
   }
 
+  /** True while this hold keeps the process alive (its timer is referenced). */
+  get holding(): boolean {
+    return this.held
+  }
+
   /** A pending operation starts: the process stays alive until the matching {@link release}. */
   acquire(): void {
     if (this.holds++ === 0) this.update()

@@ -2,6 +2,7 @@ import { Context as CoreContext } from "@zl/sockets"
 import type { TransportFactory } from "@zl/transport"
 import { ipc } from "@zl/transport-ipc"
 import { tcp } from "@zl/transport-tcp"
+import { lingerAtExit } from "./lifetime.js"
 
 /** Options of a zlink {@link Context}, with the `zeromq` package's names. */
 export interface ContextOptions {
@@ -47,6 +48,7 @@ export class Context extends CoreContext {
     this.maxMessageSize = options.maxMessageSize ?? -1
     this.maxSockets = options.maxSockets ?? 1023
     this.ipv6 = options.ipv6 ?? false
+    lingerAtExit(this)
   }
 }
 

@@ -3,6 +3,7 @@ import { parseEndpoint } from "@zl/transport"
 import { Context, context as defaultContext } from "./context.js"
 import { toZmqError, zmqError } from "./errors.js"
 import { registerState, SocketState, stateOf, toBytesOption } from "./internal.js"
+import { closeWhenUnreachable } from "./lifetime.js"
 import { type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
 import {
@@ -84,6 +85,7 @@ export abstract class Socket {
     if (context.closed) throw zmqError("ETERM")
     const core = make(context, { ...(context.blocky ? {} : { linger: 0 }), ipv6: context.ipv6 })
     registerState(this, new SocketState(core, context, type))
+    closeWhenUnreachable(this, core)
     Object.seal(this)
     try {
       Object.assign(this, assign)
