@@ -185,6 +185,7 @@ const scenarios: Scenario[] = [
   stays("event listeners", ["end after retries"], true),
   lingers("queued, linger 2 s, open"),
   lingers("queued, linger 2 s, closed"),
+  exits("queued, linger 50 ms, open"),
   {
     name: "queued, default linger",
     check: async (child) => {

@@ -178,6 +178,13 @@ const scenarios: Record<string, () => Promise<void> | void> = {
     await dealer.send("undeliverable")
   },
 
+  /** The same with a linger of 50 ms: it waits that long, too short for the warning. */
+  "queued, linger 50 ms, open": async () => {
+    const dealer = new zmq.Dealer({ linger: 50 })
+    dealer.connect(await deadEndpoint())
+    await dealer.send("undeliverable")
+  },
+
   /** The same, closed. */
   "queued, linger 2 s, closed": async () => {
     const dealer = new zmq.Dealer({ linger: 2000 })

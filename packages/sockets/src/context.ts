@@ -111,5 +111,6 @@ export class Context {
   close(): void {
     this.terminated = true
     for (const socket of [...this.sockets]) socket.close()
+    this.hold.drop()
   }
 }

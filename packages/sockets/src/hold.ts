@@ -81,6 +81,16 @@ export class Hold {
     return true
   }
 
+  /**
+   * Lets go of the timer unless something holds (a closed context): a long-lived timer kept only
+   * to be referenced again would otherwise stay in the runtime's timer list for good.
+   */
+  drop(): void {
+    if (this.held || this.handle === undefined) return
+    clearInterval(this.handle)
+    this.handle = undefined
+  }
+
   private update(): void {
     const hold = this.holds > 0 || this.lingerHeld
     if (hold === this.held) return

@@ -37,12 +37,20 @@ export function closeWhenUnreachable(socket: object, core: SocketBase): void {
 /** Every zlink context, weakly: a context nobody holds is not kept for its exit. */
 const contexts = new Set<WeakRef<CoreContext & { readonly blocky: boolean }>>()
 let exitHooked = false
+/** Dead references are swept whenever the set doubled since the last sweep. */
+const SWEEP_AT = 64
+let sweepAt = SWEEP_AT
 /** How long the wait at exit lasts before zeromq warns about it. */
 const WARN_AFTER = 500
 
 /** @internal Lets `context`'s sockets deliver what they promised when the process is about to exit. */
 export function lingerAtExit(context: CoreContext & { readonly blocky: boolean }): void {
   contexts.add(new WeakRef(context))
+  if (contexts.size >= sweepAt) {
+    // A program that makes context after context must not keep a reference for each of them.
+    for (const ref of contexts) if (ref.deref() === undefined) contexts.delete(ref)
+    sweepAt = Math.max(SWEEP_AT, contexts.size * 2)
+  }
   if (exitHooked) return
   exitHooked = true
   process.on("beforeExit", beforeExit)
