@@ -143,23 +143,31 @@ describe.concurrent("a peer stopped with SIGSTOP and resumed with SIGCONT", () =
         sink.signal("SIGSTOP")
         const arrivedBeforeStop = sink.received.length
         const sending = sendUpTo(COUNT)
+        // The kernel's buffers take the start of the burst, which on a busy machine takes longer
+        // than a fixed wait: the sender has stalled once no send completed for half the stop, and it
+        // must then stay stalled for the other half.
+        const stallDeadline = Date.now() + 15_000
+        let before = -1
+        while (sent !== before && Date.now() < stallDeadline) {
+          before = sent
+          await sleep(STOPPED_FOR / 2)
+        }
+        const sentAtStall = sent
         await sleep(STOPPED_FOR / 2)
-        const sentAfterOneSecond = sent
-        await sleep(STOPPED_FOR / 2)
-        const sentAfterTwoSeconds = sent
+        const sentAfterStall = sent
         sink.signal("SIGCONT")
 
         await within(30_000, sending, () => `the sender to finish (${sent}/${COUNT} sent)`)
         await waitUntil(() => sink.received.length >= COUNT, `all ${COUNT} messages to arrive`, {
           timeout: 30_000,
         })
-        const inFlight = sentAfterTwoSeconds - arrivedBeforeStop
+        const inFlight = sentAfterStall - arrivedBeforeStop
         console.log(
-          `${local.name} ${kind} -> ${remote.name}: ${arrivedBeforeStop} arrived before SIGSTOP; sends completed ${sentAfterOneSecond} after 1 s stopped, ${sentAfterTwoSeconds} after 2 s; ${inFlight} messages (${((inFlight * SIZE) / 2 ** 20).toFixed(1)} MiB) in flight while stopped`,
+          `${local.name} ${kind} -> ${remote.name}: ${arrivedBeforeStop} arrived before SIGSTOP; the sender stalled after ${sentAtStall} sends, ${sentAfterStall} after ${STOPPED_FOR / 2} ms more; ${inFlight} messages (${((inFlight * SIZE) / 2 ** 20).toFixed(1)} MiB) in flight while stopped`,
         )
-        // The sender waited: nothing completed during the second half of the stop, and it was far from done.
-        expect(sentAfterTwoSeconds, "sends completed while the peer was stopped").toBe(sentAfterOneSecond)
-        expect(sentAfterTwoSeconds).toBeLessThan(COUNT)
+        // The sender waited: once stalled nothing more completed, and it was far from done.
+        expect(sentAfterStall, "sends completed while the peer was stopped").toBe(sentAtStall)
+        expect(sentAfterStall).toBeLessThan(COUNT)
         // Nothing lost, duplicated, reordered or damaged (-1 is a damaged message).
         await sleep(100)
         expect(sink.received).toEqual(Array.from({ length: COUNT }, (_, i) => i))

@@ -244,10 +244,12 @@ export class Engine {
     const interval = this.options.handshakeInterval ?? DEFAULT_HANDSHAKE_INTERVAL
     if (interval > 0) {
       // Kept through close(): a peer stalled in the handshake is dropped even while we close.
-      this.handshakeTimer = setTimeout(() => {
-        this.handshakeTimer = undefined
-        this.fail(new EngineError(EngineErrorCode.HANDSHAKE_TIMEOUT, `no handshake within ${interval} ms`))
-      }, timerDelay(interval))
+      this.handshakeTimer = unrefTimer(
+        setTimeout(() => {
+          this.handshakeTimer = undefined
+          this.fail(new EngineError(EngineErrorCode.HANDSHAKE_TIMEOUT, `no handshake within ${interval} ms`))
+        }, timerDelay(interval)),
+      )
     }
     // The whole greeting goes at once; libzmq sends it in stages but accepts it whole.
     this.encoder.raw(encodeGreeting({ mechanism: Mechanism.NULL }))
@@ -328,8 +330,7 @@ export class Engine {
       timerDelay(this.options.closeGrace ?? DEFAULT_CLOSE_GRACE),
     )
     // Our octets are all with the system by now: waiting for the peer is no reason to stay alive.
-    ;(timer as { unref?: () => void }).unref?.()
-    this.closeTimer = timer
+    this.closeTimer = unrefTimer(timer)
   }
 
   /** Tears the connection down at once. */
@@ -438,7 +439,9 @@ export class Engine {
         }
         // The peer promises traffic within its TTL (RFC 37); any inbound data cancels the timer.
         if (ping.ttl > 0 && this.ttlTimer === undefined) {
-          this.ttlTimer = setTimeout(() => this.heartbeatExpired("the peer's TTL"), ping.ttl * 100)
+          this.ttlTimer = unrefTimer(
+            setTimeout(() => this.heartbeatExpired("the peer's TTL"), ping.ttl * 100),
+          )
         }
         return true
       }
@@ -584,7 +587,7 @@ export class Engine {
     const ttl = Math.min(0xffff, Math.floor((this.options.heartbeatTimeToLive ?? 0) / 100))
     const timeout = this.options.heartbeatTimeout || interval
     const ping = (): void => {
-      this.pingTimer = setTimeout(ping, timerDelay(interval))
+      this.pingTimer = unrefTimer(setTimeout(ping, timerDelay(interval)))
       // Nothing more is sent once a closing connection has written everything.
       if (this.state !== State.READY || (this.closing && this.encoder.pendingBytes === 0)) return
       // A PING the transport has not taken yet is not followed by another.
@@ -599,13 +602,12 @@ export class Engine {
         }
       }
       if (this.timeoutTimer === undefined) {
-        this.timeoutTimer = setTimeout(
-          () => this.heartbeatExpired("the heartbeat timeout"),
-          timerDelay(timeout),
+        this.timeoutTimer = unrefTimer(
+          setTimeout(() => this.heartbeatExpired("the heartbeat timeout"), timerDelay(timeout)),
         )
       }
     }
-    this.pingTimer = setTimeout(ping, timerDelay(interval))
+    this.pingTimer = unrefTimer(setTimeout(ping, timerDelay(interval)))
   }
 
   private onInboundTraffic(): void {
@@ -727,6 +729,16 @@ export function timerDelay(ms: number): number {
 }
 
 const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+/**
+ * A connection's timers (handshake, heartbeats, close grace) never keep the process alive by
+ * themselves, as libzmq's live in its I/O thread: only a pending operation of the socket does.
+ * Where the runtime's timers have no `unref` (a browser), this does nothing.
+ */
+function unrefTimer<T>(timer: T): T {
+  ;(timer as { unref?: () => void }).unref?.()
+  return timer
+}
 
 function defaultReportError(error: unknown): void {
   console.error("zlink: an exception in a connection's close handler", error)

@@ -2,8 +2,9 @@ import type { ZlError } from "@zl/codec"
 import { type Engine, timerDelay } from "@zl/engine"
 import type { Connection, Transport } from "@zl/transport"
 import { socketError } from "./errors.js"
+import { unrefTimer } from "./hold.js"
 import { SessionPipe } from "./pipe.js"
-import { closeWithLinger, type SessionEnd, type SocketPort, startSession, unrefTimer } from "./session.js"
+import { closeWithLinger, type SessionEnd, type SocketPort, startSession } from "./session.js"
 
 /**
  * One `connect()`ed endpoint: dials, runs one engine at a time, and redials with back-off when the
@@ -69,11 +70,12 @@ export class Connecter implements SessionEnd {
       // Messages wait for a connection that is not up: keep dialling to deliver them, as libzmq's
       // linger does; the connection closes once they are written.
       this.lingering = true
-      if (this.timer !== undefined) unrefTimer(this.timer)
+      this.port.socket.context.hold.lingerBegin()
       this.port.removePipe(queued)
       if (linger > 0) unrefTimer(setTimeout(() => this.stop(0), timerDelay(linger)))
       return
     }
+    if (this.lingering && !this.stopped) this.port.socket.context.hold.lingerEnd()
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.abort?.abort(socketError("ECANCELED", "disconnected"))
@@ -101,7 +103,9 @@ export class Connecter implements SessionEnd {
     const timeout = socket.options.connectTimeout
     const timer =
       timeout > 0
-        ? setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timerDelay(timeout))
+        ? unrefTimer(
+            setTimeout(() => abort.abort(socketError("ETIMEDOUT", "connect timed out")), timerDelay(timeout)),
+          )
         : undefined
     let connection: Connection
     if (this.transport.delayedConnect === true) {
@@ -160,8 +164,8 @@ export class Connecter implements SessionEnd {
       this.timer = undefined
       this.start()
     }, timerDelay(interval))
-    // Redialling only to deliver a closed socket's last messages never keeps the process alive.
-    if (this.lingering) unrefTimer(this.timer)
+    // Reconnecting never keeps the process alive, as with libzmq (see hold.ts).
+    unrefTimer(this.timer)
   }
 
   // ---- SessionEnd ------------------------------------------------------------------------------
@@ -194,6 +198,7 @@ export class Connecter implements SessionEnd {
     // is the one kept for this endpoint.)
     const queued = pipe ?? this.pipe
     if (this.lingering && (queued === undefined || queued.flushed)) {
+      if (!this.stopped) this.port.socket.context.hold.lingerEnd()
       this.stopped = true
       return
     }

@@ -1,4 +1,5 @@
 import { type TransportContext, type TransportFactory, TransportRegistry } from "@zl/transport"
+import { Hold } from "./hold.js"
 import { InprocRegistry } from "./inproc-registry.js"
 import { type ContextResources, emptyResources } from "./resources.js"
 import type { SocketBase } from "./socket-base.js"
@@ -43,6 +44,11 @@ export class Context {
   readonly reportError: (error: unknown) => void
   /** @internal The `inproc://` names of this context: bound sockets and early connects. */
   readonly inproc = new InprocRegistry()
+  /**
+   * What keeps the process alive: pending operations of this context's sockets, and, once
+   * {@link Hold.awaitLinger} asks for it, closed sockets still delivering (see hold.ts).
+   */
+  readonly hold = new Hold()
   private readonly sockets = new Set<SocketBase>()
   private terminated = false
 
@@ -69,6 +75,11 @@ export class Context {
   /** @internal Called by each socket when it closes. */
   unregister(socket: SocketBase): void {
     this.sockets.delete(socket)
+  }
+
+  /** The sockets created and not closed yet. */
+  openSockets(): SocketBase[] {
+    return [...this.sockets]
   }
 
   /**
@@ -99,5 +110,6 @@ export class Context {
   close(): void {
     this.terminated = true
     for (const socket of [...this.sockets]) socket.close()
+    this.hold.drop()
   }
 }

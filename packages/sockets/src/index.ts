@@ -6,6 +6,7 @@
 export { closeEvents, protocolErrorName } from "./connection-events.js"
 export { Context, type ContextOptions } from "./context.js"
 export type { SocketEvent, SocketEventListener, SocketEventType } from "./events.js"
+export { HeldQueue, Hold } from "./hold.js"
 export { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
 export { PairSocket } from "./pattern-pair.js"
 export { PullSocket, PushSocket } from "./pattern-pipeline.js"

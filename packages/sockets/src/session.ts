@@ -3,6 +3,7 @@ import { Engine, type EngineOptions, timerDelay } from "@zl/engine"
 import type { Connection } from "@zl/transport"
 import { closeEvents } from "./connection-events.js"
 import type { SocketEvent } from "./events.js"
+import { unrefTimer } from "./hold.js"
 import type { Pipe, SessionPipe } from "./pipe.js"
 import type { SocketBase } from "./socket-base.js"
 
@@ -102,11 +103,6 @@ export function closeWithLinger(engine: Engine, linger: number, flushed: boolean
   }
   if (flushed) engine.close()
   if (linger > 0) unrefTimer(setTimeout(() => engine.destroy(), timerDelay(linger)))
-}
-
-/** A timer that never keeps the process alive on its own. */
-export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  ;(timer as { unref?: () => void }).unref?.()
 }
 
 function engineOptions(socket: SocketBase): EngineOptions {

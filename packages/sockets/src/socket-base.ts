@@ -4,6 +4,7 @@ import { Connecter } from "./connecter.js"
 import type { Context } from "./context.js"
 import { socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
+import { hasUndelivered } from "./hold.js"
 import { Binding } from "./listener.js"
 import { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner } from "./pipe.js"
@@ -210,6 +211,11 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
     this.emit({ type: "connect", address: endpoint })
     this.flushSends()
     binder.flushSends()
+  }
+
+  /** True when messages wait for a connection that is not up (what a close with `linger` delivers). */
+  get undelivered(): boolean {
+    return hasUndelivered(this.pipes)
   }
 
   // ---- connect / disconnect --------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { MAX_FRAME_SIZE, type ZlError } from "@zl/codec"
 import { defaultSchedule, type SocketType, timerDelay } from "@zl/engine"
-import { Deque } from "./deque.js"
+import type { Context } from "./context.js"
 import { asZlError, socketError } from "./errors.js"
+import { HeldQueue } from "./hold.js"
 import type { SocketOptions } from "./options.js"
 import type { Pipe } from "./pipe.js"
 import type { SocketResources } from "./resources.js"
@@ -43,6 +44,8 @@ export const MAX_PENDING_OPERATIONS = 10_000
  * pipes, the endpoints and close.
  */
 export abstract class SocketOperations {
+  /** The socket's context: its hold keeps the process alive while operations wait (see hold.ts). */
+  abstract readonly context: Context
   readonly type: SocketType
   readonly options: SocketOptions
   /**
@@ -52,8 +55,8 @@ export abstract class SocketOperations {
   private readonly inbox: Inbox<Pipe | undefined, Uint8Array[]> = this.fairQueued
     ? new FairQueue()
     : new ArrivalQueue()
-  private readonly receivers = new Deque<Waiter<Uint8Array[]>>()
-  private readonly senders = new Deque<PendingSend>()
+  private readonly receivers = new HeldQueue<Waiter<Uint8Array[]>>(this)
+  private readonly senders = new HeldQueue<PendingSend>(this)
   private isClosed = false
   private flushingSends = false
   private receivesScheduled = false

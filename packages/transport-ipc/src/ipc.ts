@@ -135,6 +135,8 @@ export class IpcTransport implements Transport {
       })
     }
     server.on("error", (err) => this.context.log("error", NAMESPACE, `listener error: ${err.message}`))
+    // A listener never keeps the process alive by itself (the `Listener` contract).
+    server.unref()
     // The file's identity, so that close removes this listener's file and never a successor's.
     const identity = abstract ? undefined : await stat(path).catch(() => undefined)
     const endpoint = `ipc://${address}`

@@ -212,6 +212,8 @@ export class TcpTransport implements Transport {
     })
     // After the bind, an error (EMFILE while accepting, for example) must not crash the process.
     server.on("error", (err) => this.context.log("error", NAMESPACE, `listener error: ${err.message}`))
+    // A listener never keeps the process alive by itself (the `Listener` contract).
+    server.unref()
     const bound = server.address() as AddressInfo
     const endpoint = formatTcpEndpoint("tcp", bound.address, bound.port)
     this.context.log("debug", NAMESPACE, `listening on ${endpoint}`)

@@ -117,7 +117,8 @@ export class SocksServer {
 
   private relay(client: Socket, host: string, port: number, early: Buffer, behaviour: SocksBehaviour): void {
     client.pause()
-    const upstream = this.track(connect({ host, port }))
+    // Every test target listens on 127.0.0.1: a name ("localhost") goes there, never to ::1 first.
+    const upstream = this.track(connect({ host, port, family: 4 }))
     upstream.once("error", () => client.destroy())
     upstream.once("connect", () => {
       const reply =

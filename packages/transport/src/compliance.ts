@@ -62,7 +62,8 @@ const QUIET_MS = 50
  * order; the `writeSome` contract (`written <= offered`, `canWriteMore` only after a full write,
  * `onDrain` after every `canWriteMore: false`); 10,000 writes of 64 octets; `pause`/`resume`; data
  * held until `start()`; `close()` flushing then `onClose()` once on both sides; `destroy(error)`;
- * a coded rejection when dialling a closed address; listener close; dial abort.
+ * a coded rejection when dialling a closed address; listener close; dial abort; and, where the
+ * runtime reports what keeps it alive, that a listener and idle connections keep nothing alive.
  *
  * @example
  * ```ts
@@ -182,6 +183,26 @@ export function runTransportCompliance(name: string, setup: TransportFixtureSetu
         const firstOctets = probes.map((probe) => probe.bytes()[0]).sort()
         expect(firstOctets).toEqual([0, 1, 2])
         for (const probe of probes) expect(probe.bytes()).toEqual(new Uint8Array(3).fill(probe.bytes()[0]!))
+      },
+      TEST_TIMEOUT,
+    )
+
+    it.runIf(activeResources !== undefined)(
+      "a listener and its idle connections keep nothing alive (the runtime's active resources do not grow)",
+      async () => {
+        await sleep(QUIET_MS)
+        const before = countResources()
+        const { client, peer } = await pair()
+        const clientProbe = new ConnectionProbe(client).start()
+        const peerProbe = new ConnectionProbe(peer).start()
+        await send(clientProbe, [new Uint8Array([1, 2, 3])])
+        await send(peerProbe, [new Uint8Array([4])])
+        await peerProbe.until(() => peerProbe.received >= 3, "3 octets at the listener side")
+        await clientProbe.until(() => clientProbe.received >= 1, "1 octet at the dialling side")
+        await sleep(QUIET_MS)
+        const after = countResources()
+        const grown = [...after].filter(([type, n]) => n > (before.get(type) ?? 0))
+        expect(grown, "resources that keep the process alive, added by the transport").toEqual([])
       },
       TEST_TIMEOUT,
     )
@@ -748,6 +769,20 @@ function randomChunks(data: Uint8Array, max: number, rng: () => number): Uint8Ar
     at += size
   }
   return chunks
+}
+
+/**
+ * What keeps the runtime alive, by type, where it says (Node's `process.getActiveResourcesInfo`:
+ * ref'd handles, timers and pending requests; an unref'd handle is not listed).
+ */
+const activeResources = (
+  globalThis as { process?: { getActiveResourcesInfo?: () => string[] } }
+).process?.getActiveResourcesInfo?.bind(globalThis.process)
+
+function countResources(): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const type of activeResources?.() ?? []) counts.set(type, (counts.get(type) ?? 0) + 1)
+  return counts
 }
 
 function sleep(ms: number): Promise<void> {

@@ -29,6 +29,8 @@ export interface StreamSocket {
   destroy(): unknown
   pause(): unknown
   resume(): unknown
+  /** Lets the socket not keep the process alive (Node's `socket.unref()`). */
+  unref?(): unknown
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown
   on(event: "end", listener: () => void): unknown
   on(event: "error", listener: (error: Error) => void): unknown
@@ -90,6 +92,9 @@ export class StreamSocketConnection implements Connection {
   constructor(socket: StreamSocket, peerAddress: string | (() => string)) {
     this.socket = socket
     this.address = peerAddress
+    // A connection never keeps the process alive by itself (see the `Connection` contract): what
+    // is still being written does, through the runtime's pending write requests.
+    socket.unref?.()
     // Listened to from the start: an error before start() must not crash the process, and a close
     // before start() is reported by start().
     socket.on("error", (error) => {

@@ -146,6 +146,10 @@ export interface Transport {
 /**
  * A listening endpoint.
  *
+ * A listener never keeps the process alive by itself (on Node its server handle is unref'd), as a
+ * bound libzmq socket does not: what keeps a zlink process alive is a pending operation, which the
+ * socket layer holds on its own (a waiting `receive()`, for example).
+ *
  * @example
  * ```ts
  * const listener = await transport.listen("127.0.0.1:*", onConnection)
@@ -210,6 +214,10 @@ export interface ConnectionHandlers {
 
 /**
  * One established connection, a byte pipe with a non-blocking gathering write.
+ *
+ * A connection never keeps the process alive by itself (on Node its socket is unref'd), idle or
+ * not, as libzmq's connections live in its I/O thread. Octets it has taken and is still writing may
+ * (Node's pending write requests do), so that what was handed over before exit still goes out.
  *
  * Nothing is delivered before {@link start}; data that arrives earlier is held.
  *

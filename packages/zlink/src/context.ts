@@ -10,6 +10,7 @@ import {
   registerContextState,
   validateArguments,
 } from "./internal.js"
+import { lingerAtExit } from "./lifetime.js"
 import {
   contextHost,
   contextOptions,
@@ -85,6 +86,7 @@ export class Context extends CoreContext {
     registerContextState(this, new ContextState())
     Object.seal(this)
     Object.assign(this, assign)
+    lingerAtExit(this)
   }
 
   /** @internal Called by each socket it creates: `EMFILE` past `maxSockets`, as `zmq_socket`. */

@@ -1,5 +1,11 @@
 import { EventEmitter } from "node:events"
-import { protocolErrorName, type SocketBase, type SocketEvent, type SocketEventListener } from "@zl/sockets"
+import {
+  HeldQueue,
+  protocolErrorName,
+  type SocketBase,
+  type SocketEvent,
+  type SocketEventListener,
+} from "@zl/sockets"
 import { protocolError, toZmqError, zmqError } from "./errors.js"
 import { coreOf } from "./internal.js"
 
@@ -163,13 +169,16 @@ interface Waiter {
 export class Observer implements EventSubscriber {
   readonly #socket: SocketBase
   readonly #queue: Event[] = []
-  readonly #waiting: Waiter[] = []
+  /** Receives in progress: while there is one, the process stays alive, as with zeromq. */
+  readonly #waiting: HeldQueue<Waiter>
   #emitter: EventEmitter | undefined
   /** Closed for the application: `close()` was called, or `end` was delivered. */
   #closed = false
   /** No longer listening to the socket (it ended, or the observer was closed). */
   #detached = false
   #draining = false
+  /** In event-emitter mode and not closed: holding the process, as zeromq's receive loop does. */
+  #listening = false
   readonly #listener: SocketEventListener = (event) => this.#push(asZmqEvent(event))
 
   /** Observes `socket`; `socket.events` gives the socket's own observer. */
@@ -178,6 +187,7 @@ export class Observer implements EventSubscriber {
     if (core === undefined) throw new TypeError("Socket must be a socket object")
     if (socket !== null && (socket as { closed?: unknown }).closed === true) throw zmqError("ENOTSOCK")
     this.#socket = core
+    this.#waiting = new HeldQueue<Waiter>(core)
     core.addEventListener(this.#listener)
   }
 
@@ -218,7 +228,7 @@ export class Observer implements EventSubscriber {
     if (this.#closed) return
     this.#finish()
     // As zeromq: a receive pending on the observer's (now closed) monitor socket fails with ENOTSOCK.
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(zmqError("ENOTSOCK"))
+    for (const waiter of this.#waiting.clear()) waiter.reject(zmqError("ENOTSOCK"))
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Event, undefined> {
@@ -239,6 +249,10 @@ export class Observer implements EventSubscriber {
   #finish(): void {
     this.#closed = true
     this.#detach()
+    if (this.#listening) {
+      this.#listening = false
+      this.#socket.context.hold.release()
+    }
   }
 
   #detach(): void {
@@ -250,6 +264,12 @@ export class Observer implements EventSubscriber {
   #emitterMode(): EventEmitter {
     if (this.#emitter === undefined) {
       this.#emitter = new EventEmitter()
+      // zeromq's event-emitter mode is a receive loop that runs until the end: it keeps the process
+      // alive as a pending receive does.
+      if (!this.#closed) {
+        this.#listening = true
+        this.#socket.context.hold.acquire()
+      }
       // As zeromq, events that came before go to the listeners registered now, a little later.
       if (this.#queue.length > 0) this.#drain()
     }

@@ -60,7 +60,11 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     if (back.receive && front.send) loops.push(this.forward(backState, frontState))
     frontState.block()
     backState.block()
+    // A running proxy keeps the process alive, paused or not, as zeromq's does.
+    const hold = frontState.context.hold
+    hold.acquire()
     const end = (): void => {
+      hold.release()
       this.running = false
       this.terminated = true
       this.aborter.abort()

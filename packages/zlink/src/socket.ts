@@ -14,6 +14,7 @@ import {
   unsupported,
   validateArguments,
 } from "./internal.js"
+import { closeWhenUnreachable } from "./lifetime.js"
 import { type Message, type MessageLike, toBuffers, toFrame, toFrames } from "./message.js"
 import { Observer } from "./observer.js"
 import {
@@ -137,6 +138,7 @@ export abstract class Socket {
     }
     const core = entry.make(context, { ...(context.blocky ? {} : { linger: 0 }), ipv6: context.ipv6 })
     registerState(this, new SocketState(core, context, number))
+    closeWhenUnreachable(this, core)
     Object.seal(this)
     try {
       Object.assign(this, assign)

@@ -81,7 +81,7 @@ describe("socksProxy", () => {
         const dealer = track(new impl.Dealer({ linger: 0, socksProxy: socks.address, routingId: name }))
         dealer.connect(`tcp://${host}:${port}`)
         await dealer.send(`${name} via ${host}`)
-        const [id, body] = await within(3000, router.receive(), `${name}'s message via ${host}`)
+        const [id, body] = await within(10_000, router.receive(), `${name}'s message via ${host}`)
         expect([id!.toString(), body!.toString()]).toEqual([name, `${name} via ${host}`])
         seen[name] = [
           ...(seen[name] ?? []),
