@@ -1,7 +1,13 @@
 import { rethrow, zmqError } from "./errors.js"
-import { type SocketState, stateOf } from "./internal.js"
+import { coreOf, type SocketState, stateOf, validateArguments } from "./internal.js"
 import type { MessageLike } from "./message.js"
 import type { Socket } from "./socket.js"
+
+const isObject = (value: unknown): boolean => typeof value === "object" && value !== null
+const PROXY_ARGUMENTS = [
+  [isObject, "Front-end must be a socket object"],
+  [isObject, "Back-end must be a socket object"],
+] as const
 
 interface Endpoint {
   receive?(): Promise<Buffer[]>
@@ -32,6 +38,11 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
   private resumers: (() => void)[] = []
 
   constructor(frontEnd: F, backEnd: B) {
+    // zeromq's checks, in its order: two objects (TypeError), then sockets (a plain Error, as
+    // Node-API's failure to unwrap).
+    // biome-ignore lint/complexity/noArguments: the count of arguments is checked, as zeromq does.
+    validateArguments(arguments, PROXY_ARGUMENTS)
+    if (coreOf(frontEnd) === undefined || coreOf(backEnd) === undefined) throw new Error("Invalid argument")
     this.frontEnd = frontEnd
     this.backEnd = backEnd
   }

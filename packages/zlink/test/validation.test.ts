@@ -93,6 +93,27 @@ describe("constructors called wrongly", () => {
     expect(thrown(() => new AnyContext(undefined))).toBeUndefined()
     expect(thrown(() => new AnyContext([]))).toBeUndefined()
   })
+
+  it("Proxy checks its two sockets and the count of arguments, as zeromq", () => {
+    const AnyProxy = zl.Proxy as unknown as new (...args: unknown[]) => zl.Proxy
+    const [a, b, c] = [track(new zl.Dealer()), track(new zl.Dealer()), track(new zl.Dealer())]
+    expect(thrown(() => new AnyProxy())).toEqual(typeError("Front-end must be a socket object"))
+    expect(thrown(() => new AnyProxy(a))).toEqual(typeError("Back-end must be a socket object"))
+    expect(thrown(() => new AnyProxy(1, 2))).toEqual(typeError("Front-end must be a socket object"))
+    expect(thrown(() => new AnyProxy(a, b, c))).toEqual(typeError("Expected 2 arguments but received 3"))
+    // Objects that are not sockets: Node-API's failure to unwrap, a plain Error without a code.
+    expect(thrown(() => new AnyProxy({}, {}))).toEqual({
+      name: "Error",
+      message: "Invalid argument",
+      code: undefined,
+    })
+    expect(thrown(() => new AnyProxy(a, {}))).toEqual({
+      name: "Error",
+      message: "Invalid argument",
+      code: undefined,
+    })
+    expect(thrown(() => new AnyProxy(a, b))).toBeUndefined()
+  })
 })
 
 describe("new Socket(type) with a libzmq socket type number", () => {
