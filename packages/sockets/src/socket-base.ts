@@ -154,7 +154,6 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
     if (scheme === "inproc") {
       if (!this.context.inproc.unregister(address, this))
         throw socketError("ENOENT", `not bound to ${endpoint}`)
-      this.emit({ type: "close", address: endpoint })
       return
     }
     let binding = this.bindings.get(endpoint)
@@ -167,12 +166,16 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
     await binding.unbind()
   }
 
+  /**
+   * Binds an inproc name. As libzmq, nothing on inproc is a monitor event: no bind, accept, connect
+   * or close (libzmq's monitor reports what its listeners, connecters and engines do, and inproc
+   * has none of them).
+   */
   private bindInproc(endpoint: string, name: string): string {
     if (name.length === 0) throw socketError("EINVAL", "an inproc endpoint needs a name")
     if (!this.context.inproc.register(name, this))
       throw socketError("EADDRINUSE", `${endpoint} is already bound`)
     this.lastEndpoint = endpoint
-    this.emit({ type: "bind", address: endpoint })
     for (const connecter of this.context.inproc.takePendingConnects(name)) {
       if (!connecter.closed) connecter.linkInproc(this, endpoint, undefined, name)
     }
@@ -207,8 +210,6 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
     if (!mine.connected) return
     binder.attachPipe(theirs)
     mine.deliverEarly()
-    binder.emit({ type: "accept", address: endpoint })
-    this.emit({ type: "connect", address: endpoint })
     this.flushSends()
     binder.flushSends()
   }
@@ -291,7 +292,6 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
     const inproc = this.context.inproc
     for (const name of inproc.namesOf(this)) {
       inproc.unregister(name, this)
-      this.emit({ type: "close", address: `inproc://${name}` })
     }
     inproc.removePendingConnects(this)
     for (const pipe of [...this.pipes]) {

@@ -482,6 +482,29 @@ describe("monitor events over memory", () => {
   })
 })
 
+describe("monitor events over inproc", () => {
+  let h: Harness
+  beforeEach(() => {
+    h = new Harness()
+  })
+  afterEach(() => h.close())
+
+  it("there are none but end, as with libzmq: no bind, accept, connect or close", async () => {
+    const a = new PairSocket(h.context)
+    const b = new PairSocket(h.context)
+    const events = { a: recordEvents(a), b: recordEvents(b) }
+    const endpoint = await a.bind(h.endpoint("inproc"))
+    b.connect(endpoint)
+    await b.send(msg("hi"))
+    expect(texts(await a.receive())).toEqual(["hi"])
+    await a.unbind(endpoint)
+    a.close()
+    b.close()
+    expect(types(events.a)).toEqual(["end"])
+    expect(types(events.b)).toEqual(["end"])
+  })
+})
+
 describe("linger over memory", () => {
   // A 4 KiB in-flight capacity: most of a 50 KiB burst waits in the sending engine, not "on the wire".
   let h: Harness
