@@ -190,7 +190,7 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
             (p) => p instanceof InprocPipe && p.pending && parseEndpoint(p.endpoint).address === name,
           ) as InprocPipe | undefined)
     const mine = early ?? new InprocPipe(this, endpoint)
-    const theirs = new InprocPipe(binder, endpoint)
+    const theirs = new InprocPipe(binder, endpoint, false, mine.conflate)
     mine.link(theirs)
     mine.peerSocketType = binder.type
     theirs.peerSocketType = this.type

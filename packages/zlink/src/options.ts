@@ -549,8 +549,11 @@ export const routingIdOptions = {
 
 /** `ZMQ_CONFLATE`, of PUB, SUB, PUSH, PULL and DEALER. */
 export const conflateOptions = {
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  conflate: notYet("conflate", 54, "bool"),
+  /**
+   * `ZMQ_CONFLATE`: each pipe keeps only its newest message (of a multipart message, its last part),
+   * both ways, and the high-water marks do not apply. A pipe keeps the setting it was made with.
+   */
+  conflate: coreBoolean("conflate", 54),
 } as const satisfies OptionTable
 
 /** `ZMQ_PROBE_ROUTER`, of REQ, DEALER and ROUTER. */
