@@ -92,7 +92,7 @@ const zlinkTraits: Traits = {
   pairRejectsEarlyReplacement: false,
   reordersAcrossReconnect: false,
   // Security mechanisms (PLAIN, CURVE, ZAP),
-  // ROUTER probing, the relaxed/correlating REQ, and XPUB's manual mode and welcome message.
+  // the relaxed/correlating REQ, and XPUB's manual mode and welcome message.
   unsupported: new Set([
     "plainServer",
     "plainUsername",
@@ -103,7 +103,6 @@ const zlinkTraits: Traits = {
     "curveServerKey",
     "zapDomain",
     "zapEnforceDomain",
-    "probeRouter",
     "relaxed",
     "correlate",
     "manual",

@@ -30,6 +30,16 @@ export function conflated(frames: readonly Uint8Array[]): Uint8Array[] {
   return frames.length === 1 ? (frames as Uint8Array[]) : [frames[frames.length - 1]!]
 }
 
+/**
+ * `ZMQ_PROBE_ROUTER`: an empty message written to a pipe as its socket attaches it, so that a ROUTER
+ * peer learns this peer's routing id before anything else is sent. As libzmq, once per pipe: a
+ * connecting socket's pipe is made once and kept across reconnects (with `immediate`, each connection
+ * has a pipe of its own), and the probe waits in the pipe until the connection is up.
+ */
+export function sendProbe(pipe: Pipe): void {
+  pipe.write([EMPTY])
+}
+
 let nextPipeId = 1
 
 /**

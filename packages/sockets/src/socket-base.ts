@@ -5,7 +5,7 @@ import type { Context } from "./context.js"
 import { socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
 import { Binding } from "./listener.js"
-import { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
+import { checkOptions, conflates, defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner } from "./pipe.js"
 import type { SocketResources } from "./resources.js"
 import type { SocketPort } from "./session.js"
@@ -99,6 +99,11 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
 
   // ---- pipes ------------------------------------------------------------------------------------
 
+  /** @internal Whether pipes made now conflate: see {@link conflates}. */
+  get conflating(): boolean {
+    return conflates(this.type, this.options)
+  }
+
   /** @internal */
   pipeWritable(_pipe: Pipe): void {
     this.flushSends()
@@ -189,7 +194,9 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
         : (this.pipes.find(
             (p) => p instanceof InprocPipe && p.pending && parseEndpoint(p.endpoint).address === name,
           ) as InprocPipe | undefined)
-    const mine = early ?? new InprocPipe(this, endpoint)
+    // A new side starts pending too: what the connecting socket writes as it attaches (a
+    // probeRouter probe) waits until the binder has attached its side, then crosses in order.
+    const mine = early ?? new InprocPipe(this, endpoint, true)
     const theirs = new InprocPipe(binder, endpoint, false, mine.conflate)
     mine.link(theirs)
     mine.peerSocketType = binder.type

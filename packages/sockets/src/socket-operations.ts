@@ -2,7 +2,7 @@ import { MAX_FRAME_SIZE, type ZlError } from "@zl/codec"
 import { defaultSchedule, type SocketType, timerDelay } from "@zl/engine"
 import { Deque } from "./deque.js"
 import { asZlError, socketError } from "./errors.js"
-import { conflates, type SocketOptions } from "./options.js"
+import type { SocketOptions } from "./options.js"
 import { conflated, type Pipe } from "./pipe.js"
 import type { SocketResources } from "./resources.js"
 import { ArrivalQueue, FairQueue, type Inbox } from "./strategies.js"
@@ -75,10 +75,6 @@ export abstract class SocketOperations {
 
   get receiveHighWaterMark(): number {
     return this.options.receiveHighWaterMark
-  }
-
-  get conflating(): boolean {
-    return conflates(this.type, this.options)
   }
 
   /** True when a message is waiting to be received. */
@@ -430,11 +426,7 @@ export abstract class SocketOperations {
     return hwm <= 0 || pipe.inbound < hwm
   }
 
-  /**
-   * @internal A conflating pipe delivers a message: the socket keeps only the newest of each such
-   * pipe, with no receive high-water mark. The socket type sees what libzmq's conflating pipe would
-   * hand it, the last part alone (a SUB filters on that part).
-   */
+  /** @internal A message over a conflating pipe: the socket keeps only that pipe's newest (`conflated`). */
   pipeConflated(pipe: Pipe, frames: Uint8Array[]): void {
     const accepted = this.xaccept(pipe, conflated(frames))
     if (accepted === null || this.isClosed) return
