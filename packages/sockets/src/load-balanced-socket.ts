@@ -1,4 +1,4 @@
-import type { Pipe } from "./pipe.js"
+import { type Pipe, sendProbe } from "./pipe.js"
 import { SocketBase } from "./socket-base.js"
 import { LoadBalancer } from "./strategies.js"
 
@@ -7,6 +7,8 @@ export abstract class LoadBalancedSocket extends SocketBase {
   protected readonly balancer = new LoadBalancer()
 
   protected xattach(pipe: Pipe): void {
+    // ZMQ_PROBE_ROUTER is an option of DEALER and REQ (libzmq's dealer_t), not of PUSH.
+    if (this.options.probeRouter && this.type !== "PUSH") sendProbe(pipe)
     this.balancer.add(pipe)
   }
 

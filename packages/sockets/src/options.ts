@@ -51,6 +51,13 @@ export interface SocketOptions {
   verbosity: null | "allSubs" | "allSubsUnsubs"
   /** `ZMQ_INVERT_MATCHING`: PUB sends to, and SUB accepts, only messages that do not match. */
   invertMatching: boolean
+  /**
+   * `ZMQ_CONFLATE`: each pipe keeps only its newest message, both ways, and the high-water marks do
+   * not apply. Effective for DEALER, PULL, PUSH, PUB and SUB (see {@link conflates}), as in libzmq.
+   */
+  conflate: boolean
+  /** `ZMQ_PROBE_ROUTER`: DEALER, REQ and ROUTER send an empty message first on each new pipe. */
+  probeRouter: boolean
 }
 
 /** Defaults, as libzmq 4.3.5 sets them. */
@@ -78,6 +85,8 @@ export const defaultOptions: Readonly<SocketOptions> = {
   noDrop: false,
   verbosity: null,
   invertMatching: false,
+  conflate: false,
+  probeRouter: false,
 }
 
 /** What a valid value of each option looks like. */
@@ -106,6 +115,8 @@ const checks: { readonly [K in keyof SocketOptions]: (value: unknown) => boolean
   noDrop: isBoolean,
   verbosity: (v) => v === null || v === "allSubs" || v === "allSubsUnsubs",
   invertMatching: isBoolean,
+  conflate: isBoolean,
+  probeRouter: isBoolean,
 }
 
 function integerFrom(min: number): (value: unknown) => boolean {
@@ -137,4 +148,15 @@ export function checkOptions(options: Partial<SocketOptions>): void {
 /** A high-water mark of 0 means no limit. */
 export function limit(hwm: number): number {
   return hwm <= 0 ? Number.POSITIVE_INFINITY : hwm
+}
+
+/** The socket types on which libzmq's `ZMQ_CONFLATE` takes effect (`get_effective_conflate_option`). */
+const CONFLATING_TYPES: ReadonlySet<string> = new Set(["DEALER", "PULL", "PUSH", "PUB", "SUB"])
+
+/**
+ * Whether a socket of `type` with these options makes conflating pipes. libzmq decides it when a
+ * pipe is made, so a pipe keeps the setting it was made with.
+ */
+export function conflates(type: string, options: SocketOptions): boolean {
+  return options.conflate && CONFLATING_TYPES.has(type)
 }

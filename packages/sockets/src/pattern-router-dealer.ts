@@ -2,7 +2,7 @@ import { ZlError } from "@zl/codec"
 import type { Context } from "./context.js"
 import { LoadBalancedSocket } from "./load-balanced-socket.js"
 import type { SocketOptions } from "./options.js"
-import type { Pipe } from "./pipe.js"
+import { type Pipe, sendProbe } from "./pipe.js"
 import { SocketBase } from "./socket-base.js"
 
 const EMPTY = new Uint8Array(0)
@@ -39,6 +39,7 @@ export class RouterSocket extends SocketBase {
   }
 
   protected xattach(pipe: Pipe): void {
+    if (this.options.probeRouter) sendProbe(pipe)
     // libzmq identifies a pipe with a connect routing id as soon as it is attached (`identify_peer`
     // with `locally_initiated_`): messages for it queue before the connection is up.
     if (pipe.connectRoutingId !== undefined && pipe.connectRoutingId.length > 0) {

@@ -8,6 +8,8 @@ const EMPTY = new Uint8Array(0)
 export interface PipeOwner {
   /** A message from the peer. Returns false when the socket holds too many of this pipe's messages. */
   pipeMessage(pipe: Pipe, frames: Uint8Array[]): boolean
+  /** A message from the peer over a conflating pipe: it replaces what the socket holds of that pipe. */
+  pipeConflated(pipe: Pipe, frames: Uint8Array[]): void
   /** The pipe can take messages again after `writable()` was false. */
   pipeWritable(pipe: Pipe): void
   /** The peer went away for good (an inproc peer closed). */
@@ -15,6 +17,27 @@ export interface PipeOwner {
   /** The pipe's high-water marks, read at each check so that option changes apply at once. */
   readonly sendHighWaterMark: number
   readonly receiveHighWaterMark: number
+  /** Whether pipes made now conflate (`ZMQ_CONFLATE` on a type where it takes effect). */
+  readonly conflating: boolean
+}
+
+/**
+ * What a conflating pipe keeps of a message. libzmq's conflating pipe (`ypipe_conflate_t`) holds one
+ * message part, each part written replacing the last: of a multipart message only its last part
+ * remains, and it arrives as a message of its own.
+ */
+export function conflated(frames: readonly Uint8Array[]): Uint8Array[] {
+  return frames.length === 1 ? (frames as Uint8Array[]) : [frames[frames.length - 1]!]
+}
+
+/**
+ * `ZMQ_PROBE_ROUTER`: an empty message written to a pipe as its socket attaches it, so that a ROUTER
+ * peer learns this peer's routing id before anything else is sent. As libzmq, once per pipe: a
+ * connecting socket's pipe is made once and kept across reconnects (with `immediate`, each connection
+ * has a pipe of its own), and the probe waits in the pipe until the connection is up.
+ */
+export function sendProbe(pipe: Pipe): void {
+  pipe.write([EMPTY])
 }
 
 let nextPipeId = 1
@@ -44,12 +67,18 @@ export abstract class Pipe {
   /** True once the socket type attached it. */
   attached = false
   protected readonly owner: PipeOwner
+  /**
+   * `ZMQ_CONFLATE`: only the newest message waits, each way, and no high-water mark applies, as
+   * libzmq's conflating pipes (made with both marks unlimited). Fixed when the pipe is made.
+   */
+  readonly conflate: boolean
   /** Set when `writable()` said no; the next room calls `pipeWritable`. */
   protected blocked = false
 
-  constructor(owner: PipeOwner, endpoint: string) {
+  constructor(owner: PipeOwner, endpoint: string, conflate = owner.conflating) {
     this.owner = owner
     this.endpoint = endpoint
+    this.conflate = conflate
   }
 
   /** True when messages written now go to the peer at once (not queued for a future connection). */
@@ -87,6 +116,8 @@ export abstract class Pipe {
 export class SessionPipe extends Pipe {
   private engine: Engine | undefined
   private readonly queue = new Deque<readonly Uint8Array[]>()
+  /** A conflating pipe's one message the transport has not taken yet. */
+  private newest: readonly Uint8Array[] | undefined = undefined
   private paused = false
 
   get connected(): boolean {
@@ -95,15 +126,20 @@ export class SessionPipe extends Pipe {
 
   /** Messages queued while no connection is up. */
   get queued(): number {
-    return this.queue.length
+    return this.queue.length + (this.newest === undefined ? 0 : 1)
   }
 
   /** True when nothing sent is still waiting in this pipe or its connection's buffers. */
   get flushed(): boolean {
-    return this.queue.length === 0 && (this.engine === undefined || this.engine.backlog === 0)
+    return (
+      this.queue.length === 0 &&
+      this.newest === undefined &&
+      (this.engine === undefined || this.engine.backlog === 0)
+    )
   }
 
   writable(): boolean {
+    if (this.conflate) return true
     const hwm = limit(this.owner.sendHighWaterMark)
     const engine = this.engine
     if (engine === undefined) return this.queue.length < hwm
@@ -113,8 +149,36 @@ export class SessionPipe extends Pipe {
   }
 
   write(frames: readonly Uint8Array[]): void {
-    if (this.engine !== undefined) this.engine.send(frames)
+    if (this.conflate) this.writeConflated(frames)
+    else if (this.engine !== undefined) this.engine.send(frames)
     else this.queue.push(frames)
+  }
+
+  /**
+   * A conflating pipe hands a message to the connection while the transport takes everything (as
+   * libzmq's I/O thread pulls from the pipe while it can write); otherwise, and while no connection
+   * is up, the message waits in the pipe's one slot, replacing the one there.
+   */
+  private writeConflated(frames: readonly Uint8Array[]): void {
+    const message = conflated(frames)
+    const engine = this.engine
+    if (engine !== undefined && this.newest === undefined) {
+      if (engine.backlog > 0) engine.flushPending()
+      if (engine.backlog === 0) {
+        engine.send(message)
+        return
+      }
+    }
+    this.newest = message
+  }
+
+  /** The slot's message goes out once the transport took everything before it. */
+  private sendNewest(): void {
+    const message = this.newest
+    const engine = this.engine
+    if (message === undefined || engine === undefined || engine.backlog > 0) return
+    this.newest = undefined
+    engine.send(message)
   }
 
   writeSubscription(topic: Uint8Array, subscribe: boolean): void {
@@ -129,6 +193,7 @@ export class SessionPipe extends Pipe {
     // draining, such a send joins the queue behind them.
     while (this.queue.length > 0) engine.send(this.queue.shift()!)
     this.engine = engine
+    this.sendNewest()
   }
 
   /** The connection is gone. Messages inside it are lost; the pipe's own queue is kept. */
@@ -140,6 +205,11 @@ export class SessionPipe extends Pipe {
 
   /** Called by the engine handler: a message arrived. */
   receive(frames: Uint8Array[]): boolean {
+    if (this.conflate) {
+      // No receive high-water mark: a conflating pipe never stops reading.
+      this.owner.pipeConflated(this, frames)
+      return true
+    }
     const more = this.owner.pipeMessage(this, frames)
     if (!more) this.paused = true
     return more
@@ -147,6 +217,7 @@ export class SessionPipe extends Pipe {
 
   /** Called by the engine handler: everything written was taken by the transport. */
   onEngineWritable(): void {
+    if (this.newest !== undefined) this.sendNewest()
     this.notifyWritable()
   }
 
@@ -165,6 +236,7 @@ export class SessionPipe extends Pipe {
   /** Discards queued messages (close with linger 0). */
   discard(): void {
     this.queue.clear()
+    this.newest = undefined
   }
 }
 
@@ -182,8 +254,9 @@ export class InprocPipe extends Pipe {
   /** Messages written before the binder appeared; undefined once linked (or never pending). */
   private early: Deque<readonly Uint8Array[]> | undefined
 
-  constructor(owner: PipeOwner, endpoint: string, pending = false) {
-    super(owner, endpoint)
+  /** `conflate`: both sides of a link conflate as the connecting socket says, as in libzmq. */
+  constructor(owner: PipeOwner, endpoint: string, pending = false, conflate = owner.conflating) {
+    super(owner, endpoint, conflate)
     this.linked = !pending
     this.early = pending ? new Deque() : undefined
   }
@@ -198,6 +271,7 @@ export class InprocPipe extends Pipe {
   }
 
   writable(): boolean {
+    if (this.conflate) return this.early !== undefined || this.peer !== undefined
     if (this.early !== undefined) return this.early.length < limit(this.owner.sendHighWaterMark)
     const peer = this.peer
     if (peer === undefined) return false
@@ -206,11 +280,14 @@ export class InprocPipe extends Pipe {
 
   write(frames: readonly Uint8Array[]): void {
     if (this.early !== undefined) {
-      this.early.push(frames)
+      if (this.conflate) this.early.clear()
+      this.early.push(this.conflate ? conflated(frames) : frames)
       return
     }
     const peer = this.peer
-    if (peer !== undefined) peer.owner.pipeMessage(peer, frames as Uint8Array[])
+    if (peer === undefined) return
+    if (this.conflate) peer.owner.pipeConflated(peer, frames as Uint8Array[])
+    else peer.owner.pipeMessage(peer, frames as Uint8Array[])
   }
 
   writeSubscription(topic: Uint8Array, subscribe: boolean): void {
@@ -244,7 +321,8 @@ export class InprocPipe extends Pipe {
     for (let frames = early.shift(); frames !== undefined; frames = early.shift()) {
       const peer = this.peer
       if (peer === undefined) return
-      peer.owner.pipeMessage(peer, frames as Uint8Array[])
+      if (this.conflate) peer.owner.pipeConflated(peer, frames as Uint8Array[])
+      else peer.owner.pipeMessage(peer, frames as Uint8Array[])
     }
     this.notifyWritable()
   }

@@ -6,7 +6,7 @@ import { socketError } from "./errors.js"
 import type { SocketEvent, SocketEventListener } from "./events.js"
 import { hasUndelivered } from "./hold.js"
 import { Binding } from "./listener.js"
-import { checkOptions, defaultOptions, type SocketOptions } from "./options.js"
+import { checkOptions, conflates, defaultOptions, type SocketOptions } from "./options.js"
 import { InprocPipe, type Pipe, type PipeOwner } from "./pipe.js"
 import type { SocketResources } from "./resources.js"
 import type { SocketPort } from "./session.js"
@@ -99,6 +99,11 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
   protected xdisconnected(_pipe: Pipe): void {}
 
   // ---- pipes ------------------------------------------------------------------------------------
+
+  /** @internal Whether pipes made now conflate: see {@link conflates}. */
+  get conflating(): boolean {
+    return conflates(this.type, this.options)
+  }
 
   /** @internal */
   pipeWritable(_pipe: Pipe): void {
@@ -193,8 +198,10 @@ export abstract class SocketBase extends SocketOperations implements PipeOwner {
         : (this.pipes.find(
             (p) => p instanceof InprocPipe && p.pending && parseEndpoint(p.endpoint).address === name,
           ) as InprocPipe | undefined)
-    const mine = early ?? new InprocPipe(this, endpoint)
-    const theirs = new InprocPipe(binder, endpoint)
+    // A new side starts pending too: what the connecting socket writes as it attaches (a
+    // probeRouter probe) waits until the binder has attached its side, then crosses in order.
+    const mine = early ?? new InprocPipe(this, endpoint, true)
+    const theirs = new InprocPipe(binder, endpoint, false, mine.conflate)
     mine.link(theirs)
     mine.peerSocketType = binder.type
     theirs.peerSocketType = this.type

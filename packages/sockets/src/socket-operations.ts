@@ -4,7 +4,7 @@ import type { Context } from "./context.js"
 import { asZlError, socketError } from "./errors.js"
 import { HeldQueue } from "./hold.js"
 import type { SocketOptions } from "./options.js"
-import type { Pipe } from "./pipe.js"
+import { conflated, type Pipe } from "./pipe.js"
 import type { SocketResources } from "./resources.js"
 import { ArrivalQueue, FairQueue, type Inbox } from "./strategies.js"
 
@@ -427,6 +427,17 @@ export abstract class SocketOperations {
     if (this.receivers.length > 0) this.scheduleReceives()
     const hwm = this.options.receiveHighWaterMark
     return hwm <= 0 || pipe.inbound < hwm
+  }
+
+  /** @internal A message over a conflating pipe: the socket keeps only that pipe's newest (`conflated`). */
+  pipeConflated(pipe: Pipe, frames: Uint8Array[]): void {
+    const accepted = this.xaccept(pipe, conflated(frames))
+    if (accepted === null || this.isClosed) return
+    if (!this.inbox.replace(pipe, accepted)) {
+      pipe.inbound++
+      this.inbox.push(pipe, accepted)
+    }
+    if (this.receivers.length > 0) this.scheduleReceives()
   }
 
   /**

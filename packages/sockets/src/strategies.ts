@@ -55,6 +55,11 @@ export interface Inbox<K, T> {
   push(key: K, item: T): void
   /** The next item (its source then in `lastKey`), or undefined when none waits. */
   shift(): T | undefined
+  /**
+   * When items of `key` wait, they become `item` alone (keeping their place in the order) and this
+   * returns true; otherwise nothing changes and it returns false.
+   */
+  replace(key: K, item: T): boolean
   /** `key` will add nothing more: what it keeps for that source goes once its items are taken. */
   forget(key: K): void
   /** Removes every waiting item `drop` says yes to; calls `removed(key)` for each. Order is kept. */
@@ -124,6 +129,14 @@ export class FairQueue<K, T> implements Inbox<K, T> {
     return item
   }
 
+  replace(key: K, item: T): boolean {
+    const source = this.sources.get(key)
+    if (source === undefined || source.items.length === 0) return false
+    this.count -= source.items.clear().length - 1
+    source.items.push(item)
+    return true
+  }
+
   forget(key: K): void {
     const source = this.sources.get(key)
     if (source === undefined) return
@@ -175,6 +188,24 @@ export class ArrivalQueue<K, T> implements Inbox<K, T> {
     if (this.items.length === 0) return undefined
     this.lastKey = this.keys.shift()
     return this.items.shift()
+  }
+
+  replace(key: K, item: T): boolean {
+    const keys = this.keys.clear()
+    const items = this.items.clear()
+    let found = false
+    for (let i = 0; i < items.length; i++) {
+      if (keys[i] !== key) {
+        this.keys.push(keys[i]!)
+        this.items.push(items[i]!)
+      } else if (!found) {
+        // The first waiting item of `key` gives its place to the new one; the others go.
+        found = true
+        this.keys.push(key)
+        this.items.push(item)
+      }
+    }
+    return found
   }
 
   forget(_key: K): void {}

@@ -170,3 +170,26 @@ describe("ArrivalQueue", () => {
     expect(queue.length).toBe(0)
   })
 })
+
+describe("replace (a conflating pipe's newest message)", () => {
+  for (const [name, make] of [
+    ["FairQueue", () => new FairQueue<string, number>()],
+    ["ArrivalQueue", () => new ArrivalQueue<string, number>()],
+  ] as const) {
+    it(`${name}: the source's waiting items become the new one alone, in the first one's place`, () => {
+      const queue = make()
+      expect(queue.replace("a", 0)).toBe(false)
+      expect(queue.length).toBe(0)
+      queue.push("a", 1)
+      queue.push("b", 2)
+      queue.push("a", 3)
+      expect(queue.replace("a", 9)).toBe(true)
+      expect(queue.length).toBe(2)
+      const taken: string[] = []
+      for (let item = queue.shift(); item !== undefined; item = queue.shift())
+        taken.push(`${queue.lastKey}${item}`)
+      expect(taken).toEqual(["a9", "b2"])
+      expect(queue.replace("a", 4)).toBe(false)
+    })
+  }
+})

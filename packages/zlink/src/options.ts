@@ -549,14 +549,20 @@ export const routingIdOptions = {
 
 /** `ZMQ_CONFLATE`, of PUB, SUB, PUSH, PULL and DEALER. */
 export const conflateOptions = {
-  /** `ZMQ_CONFLATE`: not supported yet; only false is accepted. */
-  conflate: notYet("conflate", 54, "bool"),
+  /**
+   * `ZMQ_CONFLATE`: each pipe keeps only its newest message (of a multipart message, its last part),
+   * both ways, and the high-water marks do not apply. A pipe keeps the setting it was made with.
+   */
+  conflate: coreBoolean("conflate", 54),
 } as const satisfies OptionTable
 
 /** `ZMQ_PROBE_ROUTER`, of REQ, DEALER and ROUTER. */
 export const probeOptions = {
-  /** `ZMQ_PROBE_ROUTER`: not supported yet; only false is accepted. */
-  probeRouter: notYet("probeRouter", 51, "bool", { immediate: true, ...PER_TYPE }),
+  /**
+   * `ZMQ_PROBE_ROUTER`: an empty message goes first on each new pipe, so that a ROUTER peer learns
+   * this peer's routing id; sent once per pipe, as libzmq (see `sendProbe` in `@zl/sockets`).
+   */
+  probeRouter: coreBoolean("probeRouter", 51, { immediate: true, ...PER_TYPE }),
 } as const satisfies OptionTable
 
 /** `ZMQ_INVERT_MATCHING`, of PUB, SUB and XPUB. */

@@ -192,13 +192,13 @@ describe("the zeromq v6 API surface", () => {
       dealer.routingId = ""
     }).toThrow(expect.objectContaining({ code: "EINVAL" }))
     expect(() => {
-      dealer.conflate = true
+      dealer.plainServer = true
     }).toThrow(expect.objectContaining({ code: "ENOTSUP" }))
     expect(() => {
       dealer.curveServer = true
     }).toThrow(expect.objectContaining({ code: "ENOTSUP" }))
-    dealer.conflate = false
-    expect(dealer.conflate).toBe(false)
+    dealer.plainServer = false
+    expect(dealer.plainServer).toBe(false)
     expect(() => zl.curveKeyPair()).toThrow(expect.objectContaining({ code: "ENOTSUP" }))
   })
 

@@ -59,13 +59,13 @@ describe("errors at the API boundary", () => {
     const dealer = track(new zl.Dealer())
     let error: unknown
     try {
-      dealer.conflate = true
+      dealer.plainServer = true
     } catch (err) {
       error = err
     }
     expect(error).toMatchObject({ code: "ENOTSUP", errno: 95, message: "Operation not supported" })
     expect((error as Error).cause).toMatchObject({
-      message: "the conflate option is not supported by zlink yet",
+      message: "the plainServer option is not supported by zlink yet",
     })
   })
 })
