@@ -51,6 +51,10 @@ export interface SocketOptions {
   verbosity: null | "allSubs" | "allSubsUnsubs"
   /** `ZMQ_INVERT_MATCHING`: PUB sends to, and SUB accepts, only messages that do not match. */
   invertMatching: boolean
+  /** `ZMQ_REQ_RELAXED`: a REQ may send a new request before the reply to the last one. */
+  relaxed: boolean
+  /** `ZMQ_REQ_CORRELATE`: a REQ prefixes each request with a request id and drops replies without it. */
+  correlate: boolean
 }
 
 /** Defaults, as libzmq 4.3.5 sets them. */
@@ -78,6 +82,8 @@ export const defaultOptions: Readonly<SocketOptions> = {
   noDrop: false,
   verbosity: null,
   invertMatching: false,
+  relaxed: false,
+  correlate: false,
 }
 
 /** What a valid value of each option looks like. */
@@ -106,6 +112,8 @@ const checks: { readonly [K in keyof SocketOptions]: (value: unknown) => boolean
   noDrop: isBoolean,
   verbosity: (v) => v === null || v === "allSubs" || v === "allSubsUnsubs",
   invertMatching: isBoolean,
+  relaxed: isBoolean,
+  correlate: isBoolean,
 }
 
 function integerFrom(min: number): (value: unknown) => boolean {

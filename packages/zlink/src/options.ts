@@ -573,10 +573,10 @@ export const noDropOptions = {
 
 /** REQ's own options. */
 export const requestOptions = {
-  /** `ZMQ_REQ_CORRELATE`: not supported yet; only false is accepted. */
-  correlate: notYet("correlate", 52, "bool", { immediate: true, ...PER_TYPE }),
-  /** `ZMQ_REQ_RELAXED`: not supported yet; only false is accepted. */
-  relaxed: notYet("relaxed", 53, "bool", { immediate: true, ...PER_TYPE }),
+  /** `ZMQ_REQ_CORRELATE`: each request goes out after a 4-octet request id; replies must echo it. */
+  correlate: coreBoolean("correlate", 52, { immediate: true, ...PER_TYPE }),
+  /** `ZMQ_REQ_RELAXED`: a new request may go out before the reply to the last one, which is dropped. */
+  relaxed: coreBoolean("relaxed", 53, { immediate: true, ...PER_TYPE }),
 } as const satisfies OptionTable
 
 /** ROUTER's own options. */
