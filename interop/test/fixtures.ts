@@ -92,7 +92,7 @@ const zlinkTraits: Traits = {
   pairRejectsEarlyReplacement: false,
   reordersAcrossReconnect: false,
   // Security mechanisms (PLAIN, CURVE, ZAP),
-  // conflation, ROUTER probing, and XPUB's manual mode and welcome message.
+  // conflation and ROUTER probing.
   unsupported: new Set([
     "plainServer",
     "plainUsername",
@@ -105,8 +105,6 @@ const zlinkTraits: Traits = {
     "zapEnforceDomain",
     "conflate",
     "probeRouter",
-    "manual",
-    "welcomeMessage",
   ]),
 }
 

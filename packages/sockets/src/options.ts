@@ -55,6 +55,10 @@ export interface SocketOptions {
   relaxed: boolean
   /** `ZMQ_REQ_CORRELATE`: a REQ prefixes each request with a request id and drops replies without it. */
   correlate: boolean
+  /** `ZMQ_XPUB_MANUAL`: XPUB passes every subscription up and applies none; see `subscribeLast`. */
+  manual: boolean
+  /** `ZMQ_XPUB_WELCOME_MSG`: the message XPUB sends each subscriber as it attaches; null for none. */
+  welcomeMessage: Uint8Array | null
 }
 
 /** Defaults, as libzmq 4.3.5 sets them. */
@@ -84,6 +88,8 @@ export const defaultOptions: Readonly<SocketOptions> = {
   invertMatching: false,
   relaxed: false,
   correlate: false,
+  manual: false,
+  welcomeMessage: null,
 }
 
 /** What a valid value of each option looks like. */
@@ -114,6 +120,8 @@ const checks: { readonly [K in keyof SocketOptions]: (value: unknown) => boolean
   invertMatching: isBoolean,
   relaxed: isBoolean,
   correlate: isBoolean,
+  manual: isBoolean,
+  welcomeMessage: (v) => v === null || v instanceof Uint8Array,
 }
 
 function integerFrom(min: number): (value: unknown) => boolean {
