@@ -91,8 +91,7 @@ const zlinkTraits: Traits = {
   staleReplyRejectsReceive: false,
   pairRejectsEarlyReplacement: false,
   reordersAcrossReconnect: false,
-  // Security mechanisms (PLAIN, CURVE, ZAP),
-  // the relaxed/correlating REQ, and XPUB's manual mode and welcome message.
+  // Security mechanisms (PLAIN, CURVE, ZAP).
   unsupported: new Set([
     "plainServer",
     "plainUsername",
@@ -103,10 +102,6 @@ const zlinkTraits: Traits = {
     "curveServerKey",
     "zapDomain",
     "zapEnforceDomain",
-    "relaxed",
-    "correlate",
-    "manual",
-    "welcomeMessage",
   ]),
 }
 

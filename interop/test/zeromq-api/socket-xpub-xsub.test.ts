@@ -7,17 +7,7 @@
 
 import { describe, expect, it } from "vitest"
 import type * as zmq from "zeromq"
-import {
-  bindAny,
-  type Impl,
-  impls,
-  NOT_SUPPORTED,
-  socketTracker,
-  type Transport,
-  thrownBy,
-  transports,
-  within,
-} from "../fixtures.js"
+import { bindAny, type Impl, impls, socketTracker, type Transport, transports, within } from "../fixtures.js"
 import { prefetched, probeUntilHeard } from "../links.js"
 import { type Frames, frames } from "../messages.js"
 
@@ -32,7 +22,7 @@ async function forward(from: zmq.Socket & zmq.Readable, to: zmq.Socket & zmq.Wri
   }
 }
 
-function describeImpl({ zmq, traits }: Impl, transport: Transport): void {
+function describeImpl({ zmq }: Impl, transport: Transport): void {
   /** PUB -> XSUB, XPUB -> SUB, with the XSUB and XPUB forwarding to each other. */
   async function chain(...prefixes: string[]) {
     const pub = open(new zmq.Publisher())
@@ -115,15 +105,6 @@ function describeImpl({ zmq, traits }: Impl, transport: Transport): void {
   })
 
   it("an XPUB welcome message reaches each new subscriber", async () => {
-    if (traits.unsupported.has("welcomeMessage")) {
-      const xpub = open(new zmq.XPublisher())
-      expect(
-        thrownBy(() => {
-          xpub.welcomeMessage = "welcome"
-        }),
-      ).toMatchObject(NOT_SUPPORTED)
-      return
-    }
     const xpub = open(new zmq.XPublisher({ welcomeMessage: "welcome" }))
     const sub = open(new zmq.Subscriber())
     sub.subscribe("wel")

@@ -58,6 +58,14 @@ export interface SocketOptions {
   conflate: boolean
   /** `ZMQ_PROBE_ROUTER`: DEALER, REQ and ROUTER send an empty message first on each new pipe. */
   probeRouter: boolean
+  /** `ZMQ_REQ_RELAXED`: a REQ may send a new request before the reply to the last one. */
+  relaxed: boolean
+  /** `ZMQ_REQ_CORRELATE`: a REQ prefixes each request with a request id and drops replies without it. */
+  correlate: boolean
+  /** `ZMQ_XPUB_MANUAL`: XPUB passes every subscription up and applies none; see `subscribeLast`. */
+  manual: boolean
+  /** `ZMQ_XPUB_WELCOME_MSG`: the message XPUB sends each subscriber as it attaches; null for none. */
+  welcomeMessage: Uint8Array | null
 }
 
 /** Defaults, as libzmq 4.3.5 sets them. */
@@ -87,6 +95,10 @@ export const defaultOptions: Readonly<SocketOptions> = {
   invertMatching: false,
   conflate: false,
   probeRouter: false,
+  relaxed: false,
+  correlate: false,
+  manual: false,
+  welcomeMessage: null,
 }
 
 /** What a valid value of each option looks like. */
@@ -117,6 +129,10 @@ const checks: { readonly [K in keyof SocketOptions]: (value: unknown) => boolean
   invertMatching: isBoolean,
   conflate: isBoolean,
   probeRouter: isBoolean,
+  relaxed: isBoolean,
+  correlate: isBoolean,
+  manual: isBoolean,
+  welcomeMessage: (v) => v === null || v instanceof Uint8Array,
 }
 
 function integerFrom(min: number): (value: unknown) => boolean {

@@ -1,4 +1,5 @@
 import type { Context } from "./context.js"
+import { Deque } from "./deque.js"
 import type { SocketOptions } from "./options.js"
 import type { Pipe } from "./pipe.js"
 import { SocketBase } from "./socket-base.js"
@@ -35,7 +36,7 @@ abstract class PublisherBase extends SocketBase {
     this.dropSubscriptions(pipe)
   }
 
-  private dropSubscriptions(pipe: Pipe): void {
+  protected dropSubscriptions(pipe: Pipe): void {
     if (this.options.verbosity === "allSubsUnsubs") {
       // libzmq's XPUB_VERBOSER reports every topic of a departed subscriber, not only the topics
       // that lost their last subscriber (`xpub_t::xpipe_terminated`, `call_on_uniq_ = false`).
@@ -111,13 +112,73 @@ export class PublisherSocket extends PublisherBase {
 /**
  * XPUB (RFC 29): a PUB that passes subscription messages up: the first subscription to a topic and
  * its last cancellation (every one with `verbosity`), and other messages from subscribers as they are.
+ * With `manual`, every subscription and cancellation is passed up and none is applied: the
+ * application applies them with {@link subscribeLast}, as libzmq 4.3.5's `xpub_t` with
+ * `ZMQ_XPUB_MANUAL`. With `welcomeMessage`, each subscriber gets that message first.
  */
 export class XPublisherSocket extends PublisherBase {
+  /** Manual mode: what each subscriber asked for, to report as cancellations when it leaves. */
+  private readonly requested = new PipeTrie<Pipe>()
+  /**
+   * Manual mode: the subscriber of each subscription message passed up, in order (undefined for a
+   * cancellation the socket made itself). As libzmq's `_pending_pipes`, one is taken for every
+   * message the application receives, a subscriber's other messages included.
+   */
+  private readonly pendingPipes = new Deque<Pipe | undefined>()
+  /** Manual mode: the subscriber of the last subscription message received, which `subscribeLast` applies to. */
+  private lastPipe: Pipe | undefined
+
   constructor(context: Context, options?: Partial<SocketOptions>) {
     super("XPUB", context, options)
   }
 
+  /**
+   * Manual mode (`ZMQ_SUBSCRIBE` set on libzmq's XPUB): subscribes the subscriber the last
+   * subscription message received came from to `topic`. Nothing happens when there is none (it
+   * left, or no subscription was received yet).
+   */
+  subscribeLast(topic: Uint8Array): void {
+    this.assertOpen()
+    if (this.options.manual && this.lastPipe !== undefined) this.subscriptions.add(topic, this.lastPipe)
+  }
+
+  /** Manual mode (`ZMQ_UNSUBSCRIBE` on libzmq's XPUB): the cancellation for that subscriber. */
+  unsubscribeLast(topic: Uint8Array): void {
+    this.assertOpen()
+    if (this.options.manual && this.lastPipe !== undefined) this.subscriptions.remove(topic, this.lastPipe)
+  }
+
+  protected override xattach(pipe: Pipe): void {
+    super.xattach(pipe)
+    const welcome = this.options.welcomeMessage
+    if (welcome !== null && welcome.length > 0) pipe.write([welcome.slice()])
+  }
+
+  protected override xdetach(pipe: Pipe): void {
+    super.xdetach(pipe)
+    if (this.lastPipe === pipe) this.lastPipe = undefined
+  }
+
+  protected override xdisconnected(pipe: Pipe): void {
+    // In manual mode, libzmq's XPUB keeps a reconnecting subscriber's pipe and what was applied for
+    // it, and reports nothing: the subscriber sends its subscriptions again, passed up again.
+    if (!this.options.manual) super.xdisconnected(pipe)
+  }
+
+  protected override dropSubscriptions(pipe: Pipe): void {
+    if (!this.options.manual) {
+      this.requested.removePipe(pipe)
+      super.dropSubscriptions(pipe)
+      return
+    }
+    // libzmq reports every topic the subscriber asked for, and drops what the application applied
+    // for it without a word.
+    this.subscriptions.removePipe(pipe)
+    for (const topic of this.requested.removePipe(pipe)) this.onLastUnsubscribe(topic)
+  }
+
   protected override xaccept(pipe: Pipe, frames: Uint8Array[]): Uint8Array[] | null {
+    if (this.options.manual) return this.acceptManual(pipe, frames)
     const { subscription, changed } = this.applySubscription(pipe, frames)
     if (!subscription || changed) return frames
     const subscribe = frames[0]![0] === 1
@@ -125,6 +186,23 @@ export class XPublisherSocket extends PublisherBase {
     if (subscribe && verbosity !== null) return frames
     if (!subscribe && verbosity === "allSubsUnsubs") return frames
     return null
+  }
+
+  private acceptManual(pipe: Pipe, frames: Uint8Array[]): Uint8Array[] {
+    const first = frames[0]!
+    if (first.length > 0 && (first[0] === 0 || first[0] === 1)) {
+      const topic = first.subarray(1)
+      if (first[0] === 1) this.requested.add(topic, pipe)
+      else this.requested.remove(topic, pipe)
+      this.pendingPipes.push(pipe)
+    }
+    return frames
+  }
+
+  protected override xreceived(): void {
+    if (!this.options.manual || this.pendingPipes.length === 0) return
+    const pipe = this.pendingPipes.shift()
+    this.lastPipe = pipe?.attached ? pipe : undefined
   }
 
   /**
@@ -140,6 +218,10 @@ export class XPublisherSocket extends PublisherBase {
     if (this.closed) return
     const message = new Uint8Array(topic.length + 1)
     message.set(topic, 1)
+    if (this.options.manual) {
+      this.lastPipe = undefined
+      this.pendingPipes.push(undefined)
+    }
     this.injectInbound([message])
   }
 }

@@ -1,28 +1,33 @@
 import type { Context } from "./context.js"
 import { LoadBalancedSocket } from "./load-balanced-socket.js"
 import type { SocketOptions } from "./options.js"
-import type { Pipe } from "./pipe.js"
+import { InprocPipe, type Pipe } from "./pipe.js"
 import { SocketBase } from "./socket-base.js"
 
 const EMPTY = new Uint8Array(0)
 
 /**
- * REQ (RFC 28): strict request-reply. A request goes to the next peer with an empty delimiter frame
- * before it; only that peer's reply is accepted; the next request waits until the reply was received.
+ * REQ (RFC 28): request-reply. A request goes to the next peer with an empty delimiter frame before
+ * it; only that peer's reply is accepted; the next request waits until the reply was received,
+ * unless `relaxed` is set. With `correlate`, a 4-octet request id frame goes before the delimiter
+ * and a reply must carry the id of the last request. As libzmq 4.3.5's `req_t`.
  */
 export class RequestSocket extends LoadBalancedSocket {
+  /** The pipe the last request went out on; undefined once it left, when any peer's reply is taken. */
   private replyPipe: Pipe | undefined
   /** A request is out and its reply has not been received by the application. */
   private busy = false
   /** The reply arrived; later messages are dropped until the next request. */
   private answered = false
+  /** The id of the last request (`correlate`): libzmq starts at a random value and counts up by one. */
+  private requestId = (Math.random() * 0x1_0000_0000) >>> 0
 
   constructor(context: Context, options?: Partial<SocketOptions>) {
     super("REQ", context, options)
   }
 
   protected override xcanSend(): boolean {
-    return !this.busy
+    return !this.busy || this.options.relaxed
   }
 
   protected override xcanReceive(): boolean {
@@ -30,24 +35,53 @@ export class RequestSocket extends LoadBalancedSocket {
   }
 
   protected override xsend(frames: readonly Uint8Array[]): boolean {
+    if (this.busy) this.abandon()
     const pipe = this.balancer.pick()
     if (pipe === undefined) return false
-    pipe.write([EMPTY, ...frames])
+    if (this.options.correlate) {
+      this.requestId = (this.requestId + 1) >>> 0
+      pipe.write([requestIdFrame(this.requestId), EMPTY, ...frames])
+    } else {
+      pipe.write([EMPTY, ...frames])
+    }
     this.replyPipe = pipe
     this.busy = true
     this.answered = false
     return true
   }
 
+  /**
+   * A relaxed REQ sends before the reply came: the old request is given up, as libzmq's `req_t`
+   * does. A reply to it that already arrived is dropped (libzmq drains every queued message when the
+   * next request goes out); one still on its way is dropped if it comes from another peer than the
+   * next request's, and, from the same peer, only with `correlate` (its id is the old one). The pipe
+   * it was sent on stays connected.
+   */
+  private abandon(): void {
+    this.busy = false
+    this.answered = false
+    this.replyPipe = undefined
+    this.discardInbound(() => true)
+  }
+
   protected override xaccept(pipe: Pipe, frames: Uint8Array[]): Uint8Array[] | null {
-    if (!this.busy || this.answered || pipe !== this.replyPipe) return null
-    if (frames.length < 2 || frames[0]!.length !== 0) {
-      // A reply without the empty delimiter breaks the protocol: libzmq drops the connection.
-      pipe.drop()
+    const body = replyBodyStart(frames)
+    if (body < 0) {
+      // libzmq's REQ session takes only [id,] delimiter, body from the wire and drops the
+      // connection on anything else, whatever the socket's state; inproc has no session, and
+      // libzmq's req_t skips such a message.
+      if (!(pipe instanceof InprocPipe)) pipe.drop()
+      return null
+    }
+    if (!this.busy || this.answered) return null
+    if (this.replyPipe !== undefined && pipe !== this.replyPipe) return null
+    if (this.options.correlate) {
+      if (body !== 2 || !hasId(frames[0]!, this.requestId)) return null
+    } else if (body !== 1) {
       return null
     }
     this.answered = true
-    return frames.slice(1)
+    return frames.slice(body)
   }
 
   protected override xreceived(): void {
@@ -61,6 +95,32 @@ export class RequestSocket extends LoadBalancedSocket {
     super.xdetach(pipe)
     if (this.replyPipe === pipe) this.replyPipe = undefined
   }
+}
+
+/** The id frame of a request: the 32-bit id in the byte order libzmq copies it (little-endian hosts). */
+function requestIdFrame(id: number): Uint8Array {
+  return new Uint8Array([id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24])
+}
+
+function hasId(frame: Uint8Array, id: number): boolean {
+  return (
+    frame.length === 4 &&
+    frame[0] === (id & 0xff) &&
+    frame[1] === ((id >>> 8) & 0xff) &&
+    frame[2] === ((id >>> 16) & 0xff) &&
+    frame[3] === id >>> 24
+  )
+}
+
+/**
+ * Where the body of a reply starts: 1 after the delimiter, 2 after a 4-octet request id and the
+ * delimiter; -1 for a message libzmq's REQ session refuses (it needs at least one body frame).
+ */
+function replyBodyStart(frames: Uint8Array[]): number {
+  const first = frames[0]!.length
+  if (first === 0) return frames.length >= 2 ? 1 : -1
+  if (first === 4 && frames.length >= 3 && frames[1]!.length === 0) return 2
+  return -1
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SocketOptions, SubscriberSocket } from "@zl/sockets"
+import type { SocketOptions, SubscriberSocket, XPublisherSocket } from "@zl/sockets"
 import { parseTcpAddressMask, type TcpAddressMask } from "@zl/transport-tcp"
 import { zmqError } from "./errors.js"
 import {
@@ -579,10 +579,10 @@ export const noDropOptions = {
 
 /** REQ's own options. */
 export const requestOptions = {
-  /** `ZMQ_REQ_CORRELATE`: not supported yet; only false is accepted. */
-  correlate: notYet("correlate", 52, "bool", { immediate: true, ...PER_TYPE }),
-  /** `ZMQ_REQ_RELAXED`: not supported yet; only false is accepted. */
-  relaxed: notYet("relaxed", 53, "bool", { immediate: true, ...PER_TYPE }),
+  /** `ZMQ_REQ_CORRELATE`: each request goes out after a 4-octet request id; replies must echo it. */
+  correlate: coreBoolean("correlate", 52, { immediate: true, ...PER_TYPE }),
+  /** `ZMQ_REQ_RELAXED`: a new request may go out before the reply to the last one, which is dropped. */
+  relaxed: coreBoolean("relaxed", 53, { immediate: true, ...PER_TYPE }),
 } as const satisfies OptionTable
 
 /** ROUTER's own options. */
@@ -595,10 +595,22 @@ export const routerOptions = {
 
 /** XPUB's own options. */
 export const xpublisherOptions = {
-  /** `ZMQ_XPUB_MANUAL`: not supported yet; only false is accepted. */
-  manual: notYet("manual", 71, "bool", PER_TYPE),
-  /** `ZMQ_XPUB_WELCOME_MSG`: not supported yet; only null is accepted. */
-  welcomeMessage: notYet("welcomeMessage", 72, "string", PER_TYPE),
+  /**
+   * `ZMQ_XPUB_MANUAL`: every subscription and cancellation is received and none is applied; the
+   * application applies one to the subscriber it came from with `setStringOption(6, topic)`
+   * (`ZMQ_SUBSCRIBE`; 7, `ZMQ_UNSUBSCRIBE`, cancels), see {@link xpublisherNumberedOptions}.
+   */
+  manual: coreBoolean("manual", 71, PER_TYPE),
+  /** `ZMQ_XPUB_WELCOME_MSG`: the message each subscriber gets as it connects; null or empty for none. */
+  welcomeMessage: {
+    id: 72,
+    kind: "string",
+    get: (state) => text(state.core.options.welcomeMessage),
+    set: (state, bytes: Uint8Array | null) => {
+      state.core.options.welcomeMessage = bytes === null || bytes.length === 0 ? null : bytes.slice()
+    },
+    unreadableByNumber: true,
+  } as WritableRow<string | null>,
   /**
    * `ZMQ_XPUB_VERBOSE` ("allSubs") and `ZMQ_XPUB_VERBOSER` ("allSubsUnsubs"); as zeromq, any other
    * value is ignored. By number, these are the rows of {@link xpublisherNumberedOptions}.
@@ -641,7 +653,31 @@ export const xpublisherNumberedOptions = {
     immediate: true,
     intAsBool: "nonNegative",
   } as WritableRow<boolean>,
+  /**
+   * `ZMQ_SUBSCRIBE` on XPUB in manual mode: subscribes the subscriber of the last subscription
+   * message received (libzmq's `_last_pipe`) to the topic. zeromq 6.8.0 has no method for it: the
+   * protected `setStringOption(6, topic)` reaches it. `EINVAL` unless `manual` is set, as libzmq.
+   */
+  subscribe: manualSubscription(6, true),
+  /** `ZMQ_UNSUBSCRIBE` on XPUB in manual mode: `setStringOption(7, topic)`. */
+  unsubscribe: manualSubscription(7, false),
 } as const satisfies OptionTable
+
+/** XPUB's `ZMQ_SUBSCRIBE` and `ZMQ_UNSUBSCRIBE`, in manual mode only. */
+function manualSubscription(id: number, subscribe: boolean): WritableRow<Uint8Array | null> {
+  return {
+    id,
+    kind: "string",
+    set: (state, prefix: Uint8Array | null) => {
+      const core = state.core as XPublisherSocket
+      if (!core.options.manual) throw zmqError("EINVAL")
+      const bytes = prefix ?? new Uint8Array(0)
+      if (subscribe) core.subscribeLast(bytes)
+      else core.unsubscribeLast(bytes)
+    },
+    immediate: true,
+  }
+}
 
 /** A subscription of SUB (`ZMQ_SUBSCRIBE`, `ZMQ_UNSUBSCRIBE`): a prefix, null or empty for all. */
 function subscription(id: number, subscribe: boolean): WritableRow<Uint8Array | null> {
