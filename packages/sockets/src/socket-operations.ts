@@ -18,10 +18,7 @@ interface PendingSend extends Waiter<void> {
   readonly frames: readonly Uint8Array[]
 }
 
-/**
- * What `send` returns when the message was taken at once. Wrappers compare against it to skip
- * chaining a handler onto a promise that cannot reject.
- */
+/** What `send` returns when the message was taken at once: wrappers skip chaining onto it. */
 export const SENT: Promise<void> = Promise.resolve()
 /**
  * Sends and receives that complete at once resolve at once, but every this many in a row resolve
